@@ -12,6 +12,8 @@
 // a stable name, on a fresh store made by newStore.
 package piitest
 
+//lint:file-ignore ST1005 the errors are test failure reports, which begin with the name of the method that failed.
+
 import (
 	"bytes"
 	"context"

@@ -1,0 +1,185 @@
+package sqlstore
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file is the one place that knows how SQLite and PostgreSQL differ:
+// placeholders, column types used by migrations, and how times and byte
+// strings travel to and from the database. Queries elsewhere in the package
+// are written once, with ? placeholders, and pass through [Dialect.rebind].
+
+// Dialect names the SQL database behind a [DB].
+type Dialect int
+
+// The dialects sqlstore speaks.
+const (
+	// SQLite is SQLite 3 through the pure-Go driver modernc.org/sqlite
+	// (driver name "sqlite").
+	SQLite Dialect = iota + 1
+	// Postgres is PostgreSQL 13 or later through
+	// github.com/jackc/pgx/v5/stdlib (driver name "pgx").
+	Postgres
+)
+
+// String returns "sqlite" or "postgres".
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+func (d Dialect) valid() bool { return d == SQLite || d == Postgres }
+
+// rebind rewrites the ? placeholders of query into the dialect's form:
+// unchanged for SQLite, $1, $2, ... for PostgreSQL. A ? inside a quoted
+// string or identifier, or inside a comment, is left alone.
+func (d Dialect) rebind(query string) string {
+	if d != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'' || c == '"':
+			// Copy the quoted text up to and including its closing quote; a
+			// doubled quote inside it is an escaped quote and is copied too.
+			j := i + 1
+			for j < len(query) {
+				if query[j] == c {
+					if j+1 < len(query) && query[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			end := min(j+1, len(query))
+			b.WriteString(query[i:end])
+			i = end - 1
+		case c == '-' && i+1 < len(query) && query[i+1] == '-':
+			end := strings.IndexByte(query[i:], '\n')
+			if end < 0 {
+				end = len(query) - i
+			}
+			b.WriteString(query[i : i+end])
+			i += end - 1
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Column types that migrations write as {{TOKEN}}, expanded by
+// [Dialect.expand]. Add a token here when a new migration needs a type the
+// two databases spell differently, and document it in doc.go.
+var typeTokens = map[string][2]string{ // token: {SQLite, PostgreSQL}
+	// Arbitrary bytes.
+	"BYTES": {"BLOB", "BYTEA"},
+	// An instant with microsecond precision, in UTC. Bind and scan it only
+	// through timeArg and timeCol. SQLite keeps Unix microseconds.
+	"TIMESTAMP": {"INTEGER", "TIMESTAMPTZ"},
+	// Text that sorts and compares by bytes (memcmp), whatever the
+	// database's collation: what keys and cursors need.
+	"BYTEWISE_TEXT": {"TEXT", `TEXT COLLATE "C"`},
+}
+
+var tokenRE = regexp.MustCompile(`\{\{[^}]*\}\}`)
+
+// expand replaces every {{TOKEN}} in a migration's SQL with the dialect's
+// spelling. An unknown token is an error, so a typo fails the tests of
+// whichever package added it rather than reaching a database.
+func (d Dialect) expand(sqlText string) (string, error) {
+	var unknown []string
+	out := tokenRE.ReplaceAllStringFunc(sqlText, func(tok string) string {
+		name := strings.TrimSpace(tok[2 : len(tok)-2])
+		spell, ok := typeTokens[name]
+		if !ok {
+			unknown = append(unknown, tok)
+			return tok
+		}
+		if d == Postgres {
+			return spell[1]
+		}
+		return spell[0]
+	})
+	if len(unknown) > 0 {
+		return "", fmt.Errorf("unknown type token %s", strings.Join(unknown, ", "))
+	}
+	return out, nil
+}
+
+// timeArg converts t for binding to a {{TIMESTAMP}} column: nil for the
+// zero time, otherwise t truncated to the microsecond (Unix microseconds on
+// SQLite, a UTC time.Time on PostgreSQL).
+func (d Dialect) timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	if d == SQLite {
+		return t.UnixMicro()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// timeCol scans a {{TIMESTAMP}} column of either dialect into a UTC time;
+// NULL becomes the zero time.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*c.t = time.Time{}
+	case int64:
+		*c.t = time.UnixMicro(v).UTC()
+	case time.Time:
+		*c.t = v.UTC()
+	default:
+		return fmt.Errorf("unexpected %T in a timestamp column", src)
+	}
+	return nil
+}
+
+// bytesCol scans a {{BYTES}} column: NULL becomes nil, any other value a
+// fresh, non-nil slice owned by the caller.
+type bytesCol struct{ b *[]byte }
+
+func (c bytesCol) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*c.b = nil
+	case []byte:
+		*c.b = append([]byte{}, v...)
+	case string:
+		*c.b = []byte(v)
+	default:
+		return fmt.Errorf("unexpected %T in a bytes column", src)
+	}
+	return nil
+}
+
+// bytesArg converts b for binding to a {{BYTES}} column. A nil slice is
+// NULL; an empty, non-nil one is an empty byte string.
+func bytesArg(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}

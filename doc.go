@@ -31,6 +31,10 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/dataward/dataward/internal/ascii"
 )
 
 // SubjectID identifies a data subject: the person personal data is about.
@@ -42,7 +46,8 @@ type SubjectID string
 const MaxSubjectIDLen = 255
 
 // Validate reports whether id is usable: not empty, at most
-// [MaxSubjectIDLen] bytes, and free of control characters. It returns a
+// [MaxSubjectIDLen] bytes, and free of control characters (C0, DEL and C1)
+// and invalid UTF-8, which is reported as a control character. It returns a
 // [*ValidationError] for the field "subject"; the error never repeats the
 // identifier.
 func (id SubjectID) Validate() error {
@@ -60,13 +65,15 @@ func (id SubjectID) Problem() string {
 		return "is empty"
 	case len(id) > MaxSubjectIDLen:
 		return "is longer than 255 bytes"
+	case ascii.Printable(string(id)): // the usual case, checked fast
+		return ""
 	case strings.ContainsFunc(string(id), isControl):
 		return "contains a control character"
 	}
 	return ""
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r == 0xfffd }
+func isControl(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }
 
 // ActorKind says what sort of party an [Actor] is.
 type ActorKind string

@@ -1,6 +1,9 @@
 package pii_test
 
 import (
+	"encoding/base64"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -164,4 +167,47 @@ func TestTaggedFields(t *testing.T) {
 	}, got)
 	_, err = pii.TaggedFields(42)
 	assert.ErrorIs(t, err, dataward.ErrInvalid)
+}
+
+// The fields of one struct share one random draw for their nonces; the
+// nonces must still differ, field by field and struct by struct, and each
+// field must open only as itself.
+func TestSealFieldsUsesDistinctNonces(t *testing.T) {
+	type twenty struct {
+		F00, F01, F02, F03, F04, F05, F06, F07, F08, F09 string `pii:""`
+		F10, F11, F12, F13, F14, F15, F16, F17, F18, F19 []byte `pii:""`
+	}
+	f := newFixture(t)
+	nonces := make(map[string]string)
+	for round := range 50 {
+		v := "same value"
+		b := []byte(v)
+		s := twenty{v, v, v, v, v, v, v, v, v, v, b, b, b, b, b, b, b, b, b, b}
+		require.NoError(t, f.kr.SealFields(ctx, "alice", "record", &s))
+		rv := reflect.ValueOf(s)
+		for i := range rv.NumField() {
+			var bin []byte
+			if fv := rv.Field(i); fv.Kind() == reflect.String {
+				var err error
+				bin, err = base64.RawURLEncoding.DecodeString(strings.TrimPrefix(fv.String(), pii.TextPrefix))
+				require.NoError(t, err)
+			} else {
+				bin = fv.Bytes()
+			}
+			nonce := string(bin[6:18])
+			where := fmt.Sprintf("round %d field %s", round, rv.Type().Field(i).Name)
+			if prev, dup := nonces[nonce]; dup {
+				t.Fatalf("%s reuses the nonce of %s", where, prev)
+			}
+			nonces[nonce] = where
+		}
+		// Swapping two sealed fields must not open.
+		s.F00, s.F01 = s.F01, s.F00
+		err := f.kr.OpenFields(ctx, "alice", "record", &s)
+		require.ErrorIs(t, err, pii.ErrAuthFailed)
+		s.F00, s.F01 = s.F01, s.F00
+		require.NoError(t, f.kr.OpenFields(ctx, "alice", "record", &s))
+		require.Equal(t, v, s.F07)
+		require.Equal(t, b, s.F19)
+	}
 }

@@ -32,6 +32,9 @@ type Options struct {
 	// CacheTTL is how long an unwrapped data key stays cached. Zero means
 	// DefaultCacheTTL. It bounds how long another process that shares the
 	// key store can still open a subject's data after this one shreds it.
+	// With the system clock a key may leave the cache up to a sixteenth of
+	// CacheTTL (at most a second) early, never late; a background timer,
+	// running only while keys are cached, drops expired keys from memory.
 	CacheTTL time.Duration `validate:"gte=0,lte=86400000000000"`
 	// Clock tells the time: cache expiry and key creation and shredding
 	// times. Nil means the system clock.
@@ -92,7 +95,14 @@ func NewKeyring(kek tink.AEAD, store KeyStore, opts *Options) (*Keyring, error) 
 	}
 	k := &Keyring{kek: kek, store: store, clock: dataward.ClockOrSystem(o.Clock)}
 	if o.CacheSize > 0 {
-		k.cache = newDEKCache(o.CacheSize, int64(o.CacheTTL))
+		if o.Clock == nil {
+			// Cache expiry reads the monotonic clock (time since started):
+			// cheaper than time.Now, and deaf to steps of the wall clock.
+			started := time.Now()
+			k.cache = newDEKCache(o.CacheSize, o.CacheTTL, func() int64 { return int64(time.Since(started)) }, true)
+		} else {
+			k.cache = newDEKCache(o.CacheSize, o.CacheTTL, func() int64 { return o.Clock.Now().UnixNano() }, false)
+		}
 	}
 	return k, nil
 }
@@ -139,13 +149,17 @@ func wrapAD(subject dataward.SubjectID, id uint32) []byte {
 // dataKey returns the data key of subject: from the cache, else from the
 // store (unwrapped with the KEK), else, if create is set, a new one.
 func (k *Keyring) dataKey(ctx context.Context, subject dataward.SubjectID, create bool) (*dataKey, error) {
-	now := k.clock.Now().UnixNano()
 	var gen uint64
 	if k.cache != nil {
-		if dk := k.cache.get(subject, now); dk != nil {
+		if dk := k.cache.get(subject); dk != nil {
 			return dk, nil
 		}
 		gen = k.cache.generation()
+	}
+	// Only checked here, on a miss: a subject in the cache was checked
+	// before it got there.
+	if p := subject.Problem(); p != "" {
+		return nil, invalid("subject", p)
 	}
 	rec, err := k.store.Get(ctx, subject)
 	var dk *dataKey
@@ -161,7 +175,7 @@ func (k *Keyring) dataKey(ctx context.Context, subject dataward.SubjectID, creat
 		return nil, err
 	}
 	if k.cache != nil {
-		k.cache.put(subject, dk, now, gen)
+		k.cache.put(subject, dk, gen)
 	}
 	return dk, nil
 }

@@ -238,6 +238,25 @@ func TestValidation(t *testing.T) {
 	assert.Empty(t, recs, "bad input must not create keys")
 }
 
+// Open checks its arguments only when opening fails, so that a cache hit
+// costs no validation: a bad field must still be reported as such when the
+// subject's key is cached and the value is genuine.
+func TestOpenReportsBadFieldWithWarmCache(t *testing.T) {
+	f := newFixture(t)
+	bin, err := f.kr.Seal(ctx, "alice", "customer.email", []byte("alice@example.com"))
+	require.NoError(t, err)
+	text, err := f.kr.SealString(ctx, "alice", "customer.email", "alice@example.com")
+	require.NoError(t, err)
+	for _, field := range []string{"", "customer\x00email", strings.Repeat("f", 256)} {
+		_, err := f.kr.Open(ctx, "alice", field, bin)
+		require.ErrorIs(t, err, dataward.ErrInvalid, "Open, field %q", field)
+		_, err = f.kr.OpenString(ctx, "alice", field, text)
+		require.ErrorIs(t, err, dataward.ErrInvalid, "OpenString, field %q", field)
+	}
+	_, err = f.kr.Open(ctx, "al\nice", "customer.email", bin)
+	require.ErrorIs(t, err, dataward.ErrInvalid)
+}
+
 func TestNewKeyringValidation(t *testing.T) {
 	_, err := pii.NewKeyring(nil, nil, &pii.Options{CacheTTL: -time.Second})
 	var ve *dataward.ValidationError

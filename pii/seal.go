@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/internal/ascii"
 )
 
 // The sealed format, version 1:
@@ -62,12 +65,12 @@ func IsSealedString(s string) bool { return strings.HasPrefix(s, TextPrefix) }
 // *dataward.ValidationError for an empty or over-long subject or field, and
 // an error matching [ErrShredded] if the subject was shredded.
 func (k *Keyring) Seal(ctx context.Context, subject dataward.SubjectID, field string, plaintext []byte) ([]byte, error) {
-	if err := checkArgs(subject, field, ""); err != nil {
-		return nil, err
+	if fieldProblem(field, "") != "" {
+		return nil, checkArgs(subject, field, "")
 	}
 	dk, err := k.dataKey(ctx, subject, true)
 	if err != nil {
-		return nil, &Error{Op: "seal", Field: field, Err: err}
+		return nil, failure("seal", subject, field, err)
 	}
 	return sealTo(nil, dk, subject, field, "", plaintext), nil
 }
@@ -80,14 +83,14 @@ func (k *Keyring) Seal(ctx context.Context, subject dataward.SubjectID, field st
 // [ErrAuthFailed] if it was tampered with or sealed for another subject or
 // field; [ErrShredded] if the subject was shredded; [ErrKeyNotFound] if the
 // subject has no key; [ErrUnwrap] if the master key cannot unwrap the
-// subject's key.
+// subject's key. A bad subject or field gets a *dataward.ValidationError.
 func (k *Keyring) Open(ctx context.Context, subject dataward.SubjectID, field string, sealed []byte) ([]byte, error) {
-	if err := checkArgs(subject, field, ""); err != nil {
-		return nil, err
-	}
+	// The arguments are checked only when opening fails: a value sealed by
+	// Seal opens only with the subject and field it was sealed for, which
+	// Seal checked.
 	pt, err := k.openTo(ctx, nil, subject, field, "", sealed)
 	if err != nil {
-		return nil, &Error{Op: "open", Field: field, Err: err}
+		return nil, failure("open", subject, field, err)
 	}
 	return pt, nil
 }
@@ -95,12 +98,12 @@ func (k *Keyring) Open(ctx context.Context, subject dataward.SubjectID, field st
 // SealString is [Keyring.Seal] for text: it returns the sealed value in
 // text form, which starts with [TextPrefix].
 func (k *Keyring) SealString(ctx context.Context, subject dataward.SubjectID, field, plaintext string) (string, error) {
-	if err := checkArgs(subject, field, ""); err != nil {
-		return "", err
+	if fieldProblem(field, "") != "" {
+		return "", checkArgs(subject, field, "")
 	}
 	dk, err := k.dataKey(ctx, subject, true)
 	if err != nil {
-		return "", &Error{Op: "seal", Field: field, Err: err}
+		return "", failure("seal", subject, field, err)
 	}
 	return sealText(dk, subject, field, "", plaintext), nil
 }
@@ -108,14 +111,26 @@ func (k *Keyring) SealString(ctx context.Context, subject dataward.SubjectID, fi
 // OpenString is [Keyring.Open] for a sealed value in text form. A value
 // without [TextPrefix] gets an error matching [ErrNotSealed].
 func (k *Keyring) OpenString(ctx context.Context, subject dataward.SubjectID, field, sealed string) (string, error) {
-	if err := checkArgs(subject, field, ""); err != nil {
-		return "", err
-	}
 	s, err := k.openText(ctx, subject, field, "", sealed)
 	if err != nil {
-		return "", &Error{Op: "open", Field: field, Err: err}
+		return "", failure("open", subject, field, err)
 	}
 	return s, nil
+}
+
+// failure returns the error of a failed Seal or Open: a
+// *dataward.ValidationError if the subject or field is bad, else err
+// wrapped in an *Error.
+//
+// The hot paths check the subject only when it is not in the cache (see
+// Keyring.dataKey) and Open checks nothing up front, so that a cache hit
+// costs no validation; any failure comes here, and bad arguments are
+// reported as such, whatever else went wrong.
+func failure(op string, subject dataward.SubjectID, field string, err error) error {
+	if ve := checkArgs(subject, field, ""); ve != nil {
+		return ve
+	}
+	return &Error{Op: op, Field: field, Err: err}
 }
 
 // checkArgs validates a subject and the field context record[.name].
@@ -145,18 +160,30 @@ func fieldProblem(record, name string) string {
 		return "is empty"
 	case n > MaxFieldLen:
 		return "is longer than 255 bytes"
-	case !utf8.ValidString(record) || !utf8.ValidString(name):
+	}
+	if p := textProblem(record); p != "" {
+		return p
+	}
+	return textProblem(name)
+}
+
+// textProblem reports invalid UTF-8 or a control character in s.
+func textProblem(s string) string {
+	switch {
+	case ascii.Printable(s): // the usual case, checked fast
+		return ""
+	case !utf8.ValidString(s):
 		return "is not valid UTF-8"
-	case strings.ContainsFunc(record, isControl) || strings.ContainsFunc(name, isControl):
+	case strings.ContainsFunc(s, isControl):
 		return "contains a control character"
 	}
 	return ""
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+func isControl(r rune) bool { return unicode.IsControl(r) }
 
-// scratch buffers for associated data and text encoding, so that the hot
-// paths allocate only their result.
+// scratch buffers for text encoding and decoding, so that the text paths
+// allocate only their result.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
@@ -166,6 +193,15 @@ func putBuf(b *[]byte) {
 		*b = (*b)[:0]
 		bufPool.Put(b)
 	}
+}
+
+// adSize is the length of the associated data that appendAD builds.
+func adSize(subject dataward.SubjectID, record, name string) int {
+	n := headerSize + 1 + len(subject) + len(record)
+	if name != "" {
+		n += 1 + len(name)
+	}
+	return n
 }
 
 // appendAD appends the associated data of a sealed value: its header, the
@@ -182,41 +218,65 @@ func appendAD(dst, header []byte, subject dataward.SubjectID, record, name strin
 	return dst
 }
 
-// sealTo appends the binary sealed form of plaintext to dst.
+// sealTo appends the binary sealed form of plaintext to dst, with a fresh
+// nonce.
 func sealTo(dst []byte, dk *dataKey, subject dataward.SubjectID, record, name string, plaintext []byte) []byte {
+	scratch := getBuf()
+	dst = sealWith(dst, (*scratch)[:0], dk, subject, record, name, plaintext, nil)
+	putBuf(scratch)
+	return dst
+}
+
+// sealWith appends the binary sealed form of plaintext to dst, using nonce,
+// or a fresh one if nonce is nil. It builds the associated data in
+// scratch's spare capacity (growing it if need be), which must not overlap
+// the output.
+func sealWith(dst, scratch []byte, dk *dataKey, subject dataward.SubjectID, record, name string, plaintext, nonce []byte) []byte {
 	start := len(dst)
-	if free := cap(dst) - start; free < Overhead+len(plaintext) {
-		grown := make([]byte, start, start+Overhead+len(plaintext))
-		copy(grown, dst)
-		dst = grown
-	}
+	dst = slices.Grow(dst, Overhead+len(plaintext))
 	dst = append(dst, magic, version1)
 	dst = binary.BigEndian.AppendUint32(dst, dk.id)
-	dst = dst[:start+headerSize+nonceSize]
-	nonce := dst[start+headerSize:]
-	rand.Read(nonce)
-	ad := getBuf()
-	*ad = appendAD(*ad, dst[start:start+headerSize], subject, record, name)
-	dst = dk.aead.Seal(dst, nonce, plaintext, *ad)
-	putBuf(ad)
-	return dst
+	if nonce == nil {
+		dst = dst[:start+headerSize+nonceSize]
+		rand.Read(dst[start+headerSize:])
+	} else {
+		dst = append(dst, nonce...)
+	}
+	ad := appendAD(scratch[:0], dst[start:start+headerSize], subject, record, name)
+	return dk.aead.Seal(dst, dst[start+headerSize:], plaintext, ad)
 }
 
 // sealText returns the text sealed form of plaintext, allocating only the
 // result.
 func sealText(dk *dataKey, subject dataward.SubjectID, record, name, plaintext string) string {
+	// One scratch buffer holds the binary sealed value and, past it, the
+	// associated data.
 	bin := getBuf()
-	// Sealing only reads the plaintext: a read-only view of the string's
-	// bytes saves copying the clear text into (and wiping) a scratch buffer.
-	*bin = sealTo(*bin, dk, subject, record, name, unsafe.Slice(unsafe.StringData(plaintext), len(plaintext)))
-	out := make([]byte, len(TextPrefix)+b64.EncodedLen(len(*bin)))
-	copy(out, TextPrefix)
-	b64.Encode(out[len(TextPrefix):], *bin)
+	end := Overhead + len(plaintext)
+	*bin = slices.Grow((*bin)[:0], end+adSize(subject, record, name))
+	sealed := sealWith((*bin)[:0], (*bin)[end:end], dk, subject, record, name, readOnlyBytes(plaintext), nil)
+	out := make([]byte, textLen(len(plaintext)))
+	encodeText(out, sealed)
 	putBuf(bin)
 	// out is never written again: viewing it as a string is safe, and saves
 	// a copy (this is what strings.Builder does).
 	return unsafe.String(unsafe.SliceData(out), len(out))
 }
+
+// textLen is the length of the text form of a plaintext of n bytes.
+func textLen(n int) int { return len(TextPrefix) + b64.EncodedLen(Overhead+n) }
+
+// encodeText writes the text form of the binary sealed value bin to dst,
+// which must be textLen(len(bin)-Overhead) bytes long.
+func encodeText(dst, bin []byte) {
+	copy(dst, TextPrefix)
+	encodeBase64(dst[len(TextPrefix):], bin)
+}
+
+// readOnlyBytes views the bytes of s without copying them. Sealing only
+// reads its plaintext, so this saves copying clear text into (and wiping)
+// a scratch buffer; the result must never be written.
+func readOnlyBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // parse checks the format of a binary sealed value and returns its key id.
 func parse(sealed []byte) (uint32, error) {
@@ -241,22 +301,31 @@ func (k *Keyring) openTo(ctx context.Context, dst []byte, subject dataward.Subje
 	if err != nil {
 		return nil, err
 	}
-	return openWith(dk, dst, subject, record, name, id, sealed)
+	return openPooled(dk, dst, subject, record, name, id, sealed)
 }
 
-func openWith(dk *dataKey, dst []byte, subject dataward.SubjectID, record, name string, id uint32, sealed []byte) ([]byte, error) {
+// openWith authenticates and decrypts sealed, appending the plaintext to
+// dst. It builds the associated data in scratch's spare capacity (growing
+// it if need be), which must not overlap the output.
+func openWith(dk *dataKey, dst, scratch []byte, subject dataward.SubjectID, record, name string, id uint32, sealed []byte) ([]byte, error) {
 	if id != dk.id {
 		return nil, ErrAuthFailed
 	}
-	ad := getBuf()
-	*ad = appendAD(*ad, sealed[:headerSize], subject, record, name)
+	ad := appendAD(scratch[:0], sealed[:headerSize], subject, record, name)
 	nonce := sealed[headerSize : headerSize+nonceSize]
-	pt, err := dk.aead.Open(dst, nonce, sealed[headerSize+nonceSize:], *ad)
-	putBuf(ad)
+	pt, err := dk.aead.Open(dst, nonce, sealed[headerSize+nonceSize:], ad)
 	if err != nil {
 		return nil, ErrAuthFailed
 	}
 	return pt, nil
+}
+
+// openPooled is openWith with scratch space from the pool.
+func openPooled(dk *dataKey, dst []byte, subject dataward.SubjectID, record, name string, id uint32, sealed []byte) ([]byte, error) {
+	scratch := getBuf()
+	pt, err := openWith(dk, dst, (*scratch)[:0], subject, record, name, id, sealed)
+	putBuf(scratch)
+	return pt, err
 }
 
 // decodeText decodes the text form s, appending to dst.
@@ -265,9 +334,7 @@ func decodeText(dst []byte, s string) ([]byte, error) {
 		return nil, ErrNotSealed
 	}
 	s = s[len(TextPrefix):]
-	// AppendDecode only reads its source: a read-only view of the string's
-	// bytes saves copying it.
-	out, err := b64.AppendDecode(dst[:0], unsafe.Slice(unsafe.StringData(s), len(s)))
+	out, err := b64.AppendDecode(dst[:0], readOnlyBytes(s))
 	if err != nil {
 		return nil, ErrMalformed
 	}
@@ -287,25 +354,26 @@ func (k *Keyring) openText(ctx context.Context, subject dataward.SubjectID, reco
 }
 
 func openTextWith(dk *dataKey, subject dataward.SubjectID, record, name, sealed string) (string, error) {
-	bin := getBuf()
-	defer putBuf(bin)
-	raw, err := decodeText(*bin, sealed)
+	buf := getBuf()
+	defer putBuf(buf)
+	raw, err := decodeText(*buf, sealed)
 	if err != nil {
 		return "", err
 	}
-	*bin = raw
 	id, err := parse(raw)
 	if err != nil {
 		return "", ErrMalformed // it has the text prefix, so it is damaged
 	}
-	pt := getBuf()
-	defer putBuf(pt)
-	out, err := openWith(dk, (*pt)[:0], subject, record, name, id, raw)
+	// The plaintext goes just past the decoded value, in the same buffer,
+	// and the associated data past the plaintext.
+	n, end := len(raw), 2*len(raw)-Overhead
+	raw = slices.Grow(raw, n-Overhead+adSize(subject, record, name))
+	*buf = raw
+	pt, err := openWith(dk, raw[n:n], raw[end:end], subject, record, name, id, raw)
 	if err != nil {
 		return "", err
 	}
-	s := string(out)
-	clear(out)
-	*pt = out
+	s := string(pt)
+	clear(pt)
 	return s, nil
 }

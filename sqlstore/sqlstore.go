@@ -94,7 +94,7 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 			pool.SetConnMaxLifetime(0)
 		}
 	}
-	if err := pool.PingContext(ctx); err != nil {
+	if err := ping(ctx, pool, dialect); err != nil {
 		pool.Close()
 		if dialect == SQLite {
 			path, _, _ := strings.Cut(name, "?")
@@ -110,6 +110,38 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// sqliteBusyWait is how long Open retries a SQLite database that is busy
+// being set up by another connection; it matches the busy_timeout of
+// sqlitePragmas.
+const sqliteBusyWait = 10 * time.Second
+
+// ping checks that the database answers. The first connection to a fresh
+// SQLite file turns WAL mode on, which needs the file to itself and fails at
+// once with SQLITE_BUSY, without waiting in the busy handler, when another
+// connection or process opens the file at the same moment; ping retries
+// that for up to sqliteBusyWait.
+func ping(ctx context.Context, pool *sql.DB, dialect Dialect) error {
+	deadline := time.Now().Add(sqliteBusyWait)
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		err := pool.PingContext(ctx)
+		if err == nil || dialect != SQLite || !sqliteBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
+}
+
+// sqliteBusy reports whether err is SQLITE_BUSY, or one of its extended
+// codes, from modernc.org/sqlite.
+func sqliteBusy(err error) bool {
+	var e interface{ Code() int }
+	return errors.As(err, &e) && e.Code()&0xff == 5
 }
 
 // OpenDB uses a pool the host already has, which must be a pool of the

@@ -9,6 +9,13 @@ import (
 // write errors.Is(err, dataward.ErrInvalid) whatever package returned it.
 var ErrInvalid = errors.New("invalid input")
 
+// ErrErased is matched (with [errors.Is]) by the errors a package returns
+// for data that was erased on purpose, such as a value sealed for a data
+// subject whose key was shredded. It lets one package tell erased data from
+// a failure in another without importing it: an audit report shows such a
+// field as erased.
+var ErrErased = errors.New("erased")
+
 // ValidationError reports input that was refused, listing every problem
 // found rather than only the first. Messages name the offending field and
 // the rule it broke; they never repeat the value, which may be personal data.

@@ -3,6 +3,8 @@ package pii
 import (
 	"errors"
 	"strconv"
+
+	"github.com/dataward/dataward"
 )
 
 // Sentinel errors. Errors returned by a [Keyring] wrap one of these (check
@@ -14,8 +16,9 @@ var (
 	ErrKeyNotFound = errors.New("no data key for this subject")
 
 	// ErrShredded: the subject's data key was destroyed by [Keyring.Shred];
-	// everything sealed for the subject is erased for good.
-	ErrShredded = errors.New("subject was shredded: its data key is destroyed and its data erased")
+	// everything sealed for the subject is erased for good. It also matches
+	// [dataward.ErrErased].
+	ErrShredded error = shreddedError{}
 
 	// ErrNotSealed: a clear value was given where a sealed one is expected.
 	ErrNotSealed = errors.New("value is not sealed (clear text where a sealed value is expected)")
@@ -59,3 +62,14 @@ func (e *Error) Error() string {
 
 // Unwrap returns e.Err.
 func (e *Error) Unwrap() error { return e.Err }
+
+// shreddedError is [ErrShredded]: it matches [dataward.ErrErased] too, so
+// that packages that do not import pii (audit reports, for one) can tell
+// erased data from a failure.
+type shreddedError struct{}
+
+func (shreddedError) Error() string {
+	return "subject was shredded: its data key is destroyed and its data erased"
+}
+
+func (shreddedError) Is(target error) bool { return target == dataward.ErrErased }

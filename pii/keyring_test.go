@@ -527,3 +527,15 @@ func TestErrorsAndStringsHoldNoSecrets(t *testing.T) {
 	_, err = f.kr.Open(ctx, "alice", "customer.email", []byte("dw1:alice@example.com"))
 	assert.NotContains(t, err.Error(), "alice@example.com")
 }
+
+func TestShreddedMatchesErased(t *testing.T) {
+	f := newFixture(t)
+	sealed, err := f.kr.SealString(ctx, "alice", "customer.email", "alice@example.com")
+	require.NoError(t, err)
+	_, err = f.kr.Shred(ctx, "alice")
+	require.NoError(t, err)
+	_, err = f.kr.OpenString(ctx, "alice", "customer.email", sealed)
+	require.ErrorIs(t, err, pii.ErrShredded)
+	require.ErrorIs(t, err, dataward.ErrErased)
+	require.NotErrorIs(t, pii.ErrAuthFailed, dataward.ErrErased)
+}

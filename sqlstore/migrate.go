@@ -232,9 +232,22 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// withTx runs fn in a transaction, as inTx does, on a connection taken
+// from the pool for the purpose.
+func (db *DB) withTx(ctx context.Context, fn func(q querier) error) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return db.inTx(ctx, conn, fn)
+}
+
 // inTx runs fn in a transaction on conn. On SQLite the transaction is
 // BEGIN IMMEDIATE whatever the pool's DSN says, so that two processes
-// migrating at once queue for the write lock instead of one failing.
+// migrating (or appending to the audit log) at once queue for the write
+// lock instead of one failing, and so that a transaction that reads and
+// then writes holds the lock from its first read.
 func (db *DB) inTx(ctx context.Context, conn *sql.Conn, fn func(q querier) error) error {
 	if db.dialect == Postgres {
 		tx, err := conn.BeginTx(ctx, nil)

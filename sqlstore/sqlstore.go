@@ -32,15 +32,16 @@ type Options struct {
 
 // DB is a SQLite or PostgreSQL database holding the tables of dataward's
 // stores. Get one from [Open] or [OpenDB], then the stores from its methods
-// (such as [DB.KeyStore]). A DB is safe for concurrent use, and any number
-// of processes may share one database.
+// ([DB.KeyStore], [DB.AuditStore]). A DB is safe for concurrent use, and
+// any number of processes may share one database.
 type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	owned   bool // Close closes sql
 	clock   dataward.Clock
 
-	keys *KeyStore
+	keys  *KeyStore
+	audit *AuditStore
 
 	closeOnce sync.Once
 	closeErr  error
@@ -178,6 +179,7 @@ func newDB(pool *sql.DB, dialect Dialect, owned bool, opts *Options) *DB {
 		db.clock = dataward.ClockOrSystem(opts.Clock)
 	}
 	db.keys = newKeyStore(db)
+	db.audit = newAuditStore(db)
 	return db
 }
 

@@ -1,0 +1,110 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/internal/valid"
+)
+
+func validStruct(o *Options) error { return valid.Struct("audit", "Options", o) }
+
+// check validates e, naming every bad field at once. It never repeats a
+// value, which may be personal data. It allocates nothing for a valid
+// event: it runs on every Record.
+func check(e *Event) error {
+	var ve *dataward.ValidationError
+	add := func(field, msg string) {
+		if ve == nil {
+			ve = &dataward.ValidationError{Package: "audit"}
+		}
+		ve.Add(field, msg)
+	}
+	// bad returns what is wrong with a string field, or "".
+	bad := func(v string) string {
+		switch {
+		case len(v) > MaxFieldLen:
+			return fmt.Sprintf("is longer than %d bytes", MaxFieldLen)
+		case !utf8.ValidString(v):
+			return "is not valid UTF-8"
+		}
+		return ""
+	}
+	str := func(field, v string) {
+		if msg := bad(v); msg != "" {
+			add(field, msg)
+		}
+	}
+	if e.Action == "" {
+		add("action", "is required")
+	} else if strings.ContainsFunc(e.Action, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		add("action", "contains a space or control character")
+	}
+	str("id", e.ID)
+	str("class", e.Class)
+	str("action", e.Action)
+	str("actor.id", e.Actor.ID)
+	str("actor.kind", string(e.Actor.Kind))
+	str("actor.tenant", e.Actor.Tenant)
+	for _, r := range e.Actor.Roles {
+		str("actor.roles", r)
+	}
+	str("actor.ip", e.Actor.SourceIP)
+	str("actor.user_agent", e.Actor.UserAgent)
+	if e.Subject != "" {
+		if p := e.Subject.Problem(); p != "" {
+			add("subject", p)
+		}
+	}
+	str("resource.type", e.Resource.Type)
+	str("resource.id", e.Resource.ID)
+	switch e.Outcome {
+	case Success, Denied, Failure:
+	default:
+		add("outcome", `must be "success", "denied" or "failure"`)
+	}
+	str("reason", e.Reason)
+	if len(e.Changes) > MaxChanges {
+		add("changes", fmt.Sprintf("has more than %d entries", MaxChanges))
+	}
+	for _, c := range e.Changes {
+		if c.Field == "" {
+			add("changes", "has an entry without a field name")
+		}
+		for _, v := range [...]string{c.Field, c.Before, c.After} {
+			if msg := bad(v); msg != "" {
+				add("changes["+c.Field+"]", msg)
+				break
+			}
+		}
+	}
+	str("request_id", e.RequestID)
+	str("trace_id", e.TraceID)
+	if len(e.Metadata) > MaxMetadata {
+		add("metadata", fmt.Sprintf("has more than %d entries", MaxMetadata))
+	}
+	size := 0
+	for _, a := range e.Metadata {
+		size += len(a.Key) + len(a.Value)
+		if a.Key == "" {
+			add("metadata", "has an entry without a key")
+		}
+		if a.Sensitivity > Secret {
+			add("metadata["+a.Key+"]", "has an unknown sensitivity")
+		}
+		if msg := bad(a.Key); msg != "" {
+			add("metadata", "has a key that "+msg)
+		} else if msg := bad(a.Value); msg != "" {
+			add("metadata["+a.Key+"]", msg)
+		}
+	}
+	if size > MaxMetadataSize {
+		add("metadata", fmt.Sprintf("is larger than %d bytes", MaxMetadataSize))
+	}
+	if ve == nil {
+		return nil
+	}
+	return ve
+}

@@ -1,0 +1,500 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/dataward/dataward"
+)
+
+// Policy says what [Logger.Record] does with an event of a class, chosen by
+// the host per class with [Options.Policies].
+type Policy uint8
+
+const (
+	// Durable: Record returns once the event is durably stored. If the
+	// store fails, the Logger retries until it succeeds, and Record waits
+	// (until its context ends). The default.
+	Durable Policy = iota
+	// FailClosed: Record returns once the event is durably stored, or
+	// returns the store's error at once, so that the host can refuse the
+	// action it was about to take.
+	FailClosed
+	// Buffered: Record returns at once; the event is stored with the next
+	// batch. When the buffer is full (Options.BufferSize), or the store
+	// fails, events are dropped, and the Logger then stores a gap record
+	// (action "audit.gap") that counts them: a drop is never silent.
+	Buffered
+)
+
+// String returns "durable", "fail-closed" or "buffered".
+func (p Policy) String() string {
+	switch p {
+	case Durable:
+		return "durable"
+	case FailClosed:
+		return "fail-closed"
+	case Buffered:
+		return "buffered"
+	}
+	return fmt.Sprintf("Policy(%d)", uint8(p))
+}
+
+// GapAction is the action of the record that counts dropped events.
+const GapAction = "audit.gap"
+
+// Options configure a [Logger]. HashKey is required unless Fields makes
+// every field Public, since some fields are Sensitive by default; the
+// other fields have working defaults.
+type Options struct {
+	// HashKey keys the hashes of Sensitive values (at least 16 bytes; 32
+	// random bytes are best). Keep it secret and stable: with it, values
+	// can be matched across events and queried by; without it, they cannot
+	// be guessed. Required unless every field is Public.
+	HashKey []byte
+	// Sealer encrypts Secret values under the subject's key: a
+	// *pii.Keyring. Without one, Secret values are stored as Sensitive.
+	Sealer Sealer
+	// Fields overrides the Sensitivity of event fields; fields not listed
+	// keep their defaults (see the Field constants).
+	Fields map[Field]Sensitivity
+
+	// Policies chooses the delivery policy per event class; classes not
+	// listed get DefaultPolicy.
+	Policies      map[string]Policy
+	DefaultPolicy Policy
+	// BufferSize bounds the events waiting to be stored (default 4096).
+	// Durable and FailClosed callers wait for room; Buffered events are
+	// dropped and counted.
+	BufferSize int `validate:"gte=0,lte=1000000"`
+	// MaxBatch bounds the events stored by one append (default 256).
+	MaxBatch int `validate:"gte=0,lte=100000"`
+	// FlushDelay is how long a Buffered event may wait for others to share
+	// its append (default 10ms).
+	FlushDelay time.Duration `validate:"gte=0"`
+
+	// Signer signs checkpoints (an Ed25519 note signer from
+	// note.NewSigner). Without one, no checkpoints are made.
+	Signer note.Signer
+	// Origin is the first line of each checkpoint, naming the log (default:
+	// the signer's name).
+	Origin string
+	// CheckpointEvery makes a checkpoint once this many events have been
+	// stored since the last one (default 1000).
+	CheckpointEvery int64 `validate:"gte=0"`
+	// CheckpointInterval makes a checkpoint when an append finds the last
+	// one older than this (default one minute).
+	CheckpointInterval time.Duration `validate:"gte=0"`
+
+	// Clock gives the time of events that have none. Nil means the system
+	// clock.
+	Clock dataward.Clock
+	// OnError, if set, is told about store failures that no caller sees:
+	// retries of Durable events and failures of Buffered ones. It must not
+	// block.
+	OnError func(error)
+}
+
+// Logger records events in a tamper-evident log. It is safe for concurrent
+// use; packages take a *Logger in their options, as they take a
+// *slog.Logger.
+//
+// Concurrent Record calls share appends (group commit): while one append is
+// in flight, the events that arrive wait and go together in the next one.
+type Logger struct {
+	store   Store
+	hashKey []byte
+	macs    *sync.Pool // of *macState keyed with hashKey
+	sealer  Sealer
+	fields  map[Field]Sensitivity
+	opts    Options
+
+	mu       sync.Mutex
+	roomCond *sync.Cond // signalled when the queue shrinks
+	queue    []*pending
+	flushing bool
+	timer    *time.Timer // pending flush of Buffered events
+	dropped  int64       // Buffered events dropped since the last gap record
+	closed   bool
+
+	tree treeState // guarded by the flushing role
+}
+
+// pending is one event waiting to be stored.
+type pending struct {
+	event  Event // protected
+	policy Policy
+	// The outcome: err, once finished is set by whoever stores the event.
+	// A caller that waits on another's flush gets it through done too.
+	err      error
+	finished bool
+	done     chan error // nil for Buffered events and for the flushing caller's own
+}
+
+// deliver reports the outcome of storing p.
+func (p *pending) deliver(err error) {
+	p.err, p.finished = err, true
+	if p.done != nil {
+		p.done <- err
+	}
+}
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("audit: logger is closed")
+
+// New returns a Logger that keeps its log in store.
+func New(store Store, opts *Options) (*Logger, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	ve := &dataward.ValidationError{Package: "audit"}
+	if store == nil {
+		ve.Add("store", "is required")
+	}
+	if err := validStruct(&o); err != nil {
+		var v *dataward.ValidationError
+		if errors.As(err, &v) {
+			ve.Problems = append(ve.Problems, v.Problems...)
+		}
+	}
+	fields := make(map[Field]Sensitivity, len(defaultFields))
+	for f, s := range defaultFields {
+		fields[f] = s
+	}
+	for f, s := range o.Fields {
+		if _, ok := defaultFields[f]; !ok {
+			ve.Add("Options.Fields", fmt.Sprintf("has unknown field %q", f))
+			continue
+		}
+		if s > Secret {
+			ve.Add("Options.Fields", fmt.Sprintf("gives %q an unknown sensitivity %d", f, s))
+			continue
+		}
+		if f == FieldSubject && s == Secret {
+			ve.Add("Options.Fields", "cannot make the subject Secret: it names the key that seals the others")
+			continue
+		}
+		fields[f] = s
+	}
+	needsKey := false
+	for _, s := range fields {
+		needsKey = needsKey || s != Public
+	}
+	if needsKey && len(o.HashKey) < 16 {
+		ve.Add("Options.HashKey", "must be at least 16 bytes when a field is Sensitive or Secret")
+	}
+	for class, p := range o.Policies {
+		if p > Buffered {
+			ve.Add("Options.Policies", fmt.Sprintf("gives class %q an unknown policy %d", class, p))
+		}
+	}
+	if o.DefaultPolicy > Buffered {
+		ve.Add("Options.DefaultPolicy", "is unknown")
+	}
+	if err := ve.Err(); err != nil {
+		return nil, err
+	}
+	if o.BufferSize == 0 {
+		o.BufferSize = 4096
+	}
+	if o.MaxBatch == 0 {
+		o.MaxBatch = 256
+	}
+	if o.FlushDelay == 0 {
+		o.FlushDelay = 10 * time.Millisecond
+	}
+	if o.CheckpointEvery == 0 {
+		o.CheckpointEvery = 1000
+	}
+	if o.CheckpointInterval == 0 {
+		o.CheckpointInterval = time.Minute
+	}
+	if o.Signer != nil && o.Origin == "" {
+		o.Origin = o.Signer.Name()
+	}
+	o.Clock = dataward.ClockOrSystem(o.Clock)
+	l := &Logger{
+		store:   store,
+		hashKey: append([]byte(nil), o.HashKey...),
+		sealer:  o.Sealer,
+		fields:  fields,
+		opts:    o,
+	}
+	l.macs = newMACPool(l.hashKey)
+	l.roomCond = sync.NewCond(&l.mu)
+	l.tree.size = -1 // unknown until the first append reads it
+	return l, nil
+}
+
+// Record stores e in the log, as its class's [Policy] says. It fills in a
+// missing ID, Time and Actor (from the context's [dataward.Actor]), checks
+// e, and protects its non-public fields before anything is stored or
+// queued.
+//
+// It returns a *dataward.ValidationError for an event without an action or
+// over a size limit, naming the field; the store's error for a FailClosed
+// event it could not store; the context's error if ctx ends while Record
+// waits; [ErrClosed] after [Logger.Close].
+func (l *Logger) Record(ctx context.Context, e Event) error {
+	if err := l.prepare(ctx, &e); err != nil {
+		return err
+	}
+	policy := l.opts.DefaultPolicy
+	if p, ok := l.opts.Policies[e.Class]; ok {
+		policy = p
+	}
+	p := &pending{event: e, policy: policy}
+
+	l.mu.Lock()
+	if policy == Buffered {
+		switch {
+		case l.closed:
+			l.mu.Unlock()
+			return ErrClosed
+		case len(l.queue) >= l.opts.BufferSize:
+			l.dropped++
+		default:
+			l.queue = append(l.queue, p)
+			if !l.flushing && l.timer == nil {
+				l.timer = time.AfterFunc(l.opts.FlushDelay, l.flushBuffered)
+			}
+		}
+		l.mu.Unlock()
+		return nil
+	}
+	for len(l.queue) >= l.opts.BufferSize && !l.closed {
+		l.roomCond.Wait()
+	}
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	// The first caller to find no flush in progress stores the queue,
+	// its own event among the first; the others wait for it.
+	lead := !l.flushing
+	if lead {
+		l.flushing = true
+	} else {
+		p.done = make(chan error, 1)
+	}
+	l.queue = append(l.queue, p)
+	l.mu.Unlock()
+	if lead {
+		l.flush(p)
+		return p.err
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("audit: record %q: %w", e.Action, ctx.Err())
+	}
+}
+
+// prepare fills in, checks and protects e.
+func (l *Logger) prepare(ctx context.Context, e *Event) error {
+	if e.ID == "" || e.Time.IsZero() {
+		now := l.opts.Clock.Now()
+		if e.ID == "" {
+			e.ID = newID(now)
+		}
+		if e.Time.IsZero() {
+			e.Time = now
+		}
+	}
+	e.Time = e.Time.UTC().Truncate(time.Microsecond)
+	if e.Actor.isZero() {
+		if a, ok := dataward.ActorFrom(ctx); ok {
+			e.Actor = ActorOf(a)
+		}
+	}
+	if e.Outcome == "" {
+		e.Outcome = Success
+	}
+	if err := check(e); err != nil {
+		return err
+	}
+	if len(l.hashKey) == 0 {
+		for _, a := range e.Metadata {
+			if a.Sensitivity != Public {
+				return (&dataward.ValidationError{Package: "audit"}).Add("metadata["+a.Key+"]",
+					"is "+a.Sensitivity.String()+", which needs Options.HashKey").Err()
+			}
+		}
+	}
+	if err := l.protectEvent(ctx, e); err != nil {
+		return fmt.Errorf("audit: record %q: protect fields: %w", e.Action, err)
+	}
+	return nil
+}
+
+// flush is run by the one caller that holds the flushing role: it stores
+// the queue in batches until the queue is empty or, once until its own
+// event (mine, nil for none) is stored, hands the role to a new goroutine
+// so that no caller works for others for ever.
+func (l *Logger) flush(mine *pending) {
+	for {
+		l.mu.Lock()
+		if len(l.queue) == 0 && l.dropped == 0 {
+			l.flushing = false
+			l.mu.Unlock()
+			return
+		}
+		if mine != nil && mine.delivered() && len(l.queue) > 0 {
+			// Our event is stored: pass the work on.
+			l.mu.Unlock()
+			go l.flush(nil)
+			return
+		}
+		n := min(len(l.queue), l.opts.MaxBatch)
+		batch := make([]*pending, n, n+1)
+		copy(batch, l.queue)
+		l.queue = append(l.queue[:0], l.queue[n:]...)
+		if l.dropped > 0 {
+			batch = append(batch, l.gapRecord(l.dropped))
+			l.dropped = 0
+		}
+		l.roomCond.Broadcast()
+		l.mu.Unlock()
+		l.store1(batch)
+	}
+}
+
+func (p *pending) delivered() bool { return p.finished }
+
+// flushBuffered runs when Buffered events have waited FlushDelay.
+func (l *Logger) flushBuffered() {
+	l.mu.Lock()
+	l.timer = nil
+	if l.flushing {
+		l.mu.Unlock()
+		return
+	}
+	l.flushing = true
+	l.mu.Unlock()
+	l.flush(nil)
+}
+
+// gapRecord is the event that counts n dropped events.
+func (l *Logger) gapRecord(n int64) *pending {
+	now := l.opts.Clock.Now().UTC().Truncate(time.Microsecond)
+	return &pending{
+		event: Event{
+			ID: newID(now), Time: now, Action: GapAction, Outcome: Failure,
+			Actor:    Actor{ID: "dataward/audit", Kind: dataward.ActorSystem},
+			Reason:   fmt.Sprintf("%d buffered events were dropped", n),
+			Metadata: []Attr{{Key: "dropped", Value: fmt.Sprint(n)}},
+		},
+		policy: Durable,
+	}
+}
+
+// store1 stores one batch, following each event's policy on failure.
+func (l *Logger) store1(batch []*pending) {
+	ctx := context.Background()
+	for attempt := 0; ; attempt++ {
+		err := l.append(ctx, batch)
+		if err == nil {
+			for _, p := range batch {
+				p.deliver(nil)
+			}
+			return
+		}
+		// FailClosed callers learn at once; Buffered events are dropped
+		// and counted; Durable ones are retried.
+		kept := batch[:0]
+		for _, p := range batch {
+			switch p.policy {
+			case FailClosed:
+				p.deliver(fmt.Errorf("audit: record %q: %w", p.event.Action, err))
+			case Buffered:
+				l.mu.Lock()
+				l.dropped++
+				l.mu.Unlock()
+			default:
+				kept = append(kept, p)
+			}
+		}
+		batch = kept
+		if len(batch) == 0 {
+			if l.opts.OnError != nil {
+				l.opts.OnError(err)
+			}
+			return
+		}
+		if l.opts.OnError != nil {
+			l.opts.OnError(fmt.Errorf("audit: storing %d durable events, will retry: %w", len(batch), err))
+		}
+		time.Sleep(min(time.Duration(1<<min(attempt, 10))*10*time.Millisecond, 5*time.Second))
+	}
+}
+
+// Close stores every queued event (and a gap record if events were
+// dropped), makes a last checkpoint if a Signer is set, and makes later
+// Record calls fail with [ErrClosed]. It waits for the store until ctx
+// ends.
+func (l *Logger) Close(ctx context.Context) error {
+	l.mu.Lock()
+	l.closed = true
+	l.roomCond.Broadcast()
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	l.mu.Unlock()
+	// Take the flushing role, and drain the queue.
+	for {
+		l.mu.Lock()
+		if !l.flushing {
+			if len(l.queue) == 0 && l.dropped == 0 {
+				l.mu.Unlock()
+				break
+			}
+			l.flushing = true
+			l.mu.Unlock()
+			l.flush(nil)
+			continue
+		}
+		l.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("audit: close: %w", ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	if l.opts.Signer != nil {
+		if _, err := l.Checkpoint(ctx); err != nil && !errors.Is(err, errEmptyLog) {
+			return err
+		}
+	}
+	return nil
+}
+
+// newID returns a UUIDv7: time-ordered, random, unique.
+func newID(t time.Time) string {
+	var u [16]byte
+	ms := uint64(t.UnixMilli())
+	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	rand.Read(u[6:])
+	u[6] = u[6]&0x0f | 0x70
+	u[8] = u[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], u[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], u[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], u[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], u[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], u[10:])
+	return string(s[:])
+}

@@ -1,0 +1,177 @@
+package audit
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"hash"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/dataward/dataward"
+)
+
+// Sealer encrypts and decrypts values under a data subject's key, so that
+// shredding the subject makes them unreadable. *pii.Keyring satisfies it.
+// OpenString must return an error matching [dataward.ErrErased] for a value
+// whose subject was shredded.
+type Sealer interface {
+	SealString(ctx context.Context, subject dataward.SubjectID, field, plaintext string) (string, error)
+	OpenString(ctx context.Context, subject dataward.SubjectID, field, sealed string) (string, error)
+}
+
+// HashPrefix starts every value stored as a keyed hash (Sensitive).
+const HashPrefix = "h1:"
+
+// Placeholders that reports show for a Secret value they cannot read.
+const (
+	Erased = "[erased]" // the subject was shredded
+	Sealed = "[sealed]" // encrypted for a subject the reader did not name
+)
+
+// hash returns the keyed hash of value as stored for field: domain
+// separated by field, so that equal values in different fields do not
+// match.
+func (l *Logger) hash(field, value string) string {
+	if value == "" {
+		return ""
+	}
+	st := l.macs.Get().(*macState)
+	st.h.Reset()
+	st.buf = append(append(append(st.buf[:0], field...), 0), value...)
+	st.h.Write(st.buf)
+	sum := st.h.Sum(st.sum[:0])
+	var out [len(HashPrefix) + 22]byte
+	copy(out[:], HashPrefix)
+	base64.RawURLEncoding.Encode(out[len(HashPrefix):], sum[:16])
+	clear(st.buf)
+	l.macs.Put(st)
+	return string(out[:])
+}
+
+// macState is a keyed HMAC kept in a pool: after its first Reset, crypto/hmac
+// restores the keyed state instead of hashing the key again, which halves
+// the cost of a short value's hash.
+type macState struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+func newMACPool(key []byte) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		h := hmac.New(sha256.New, key)
+		h.Reset()
+		return &macState{h: h}
+	}}
+}
+
+// protect replaces value, of field, by its stored form.
+func (l *Logger) protect(ctx context.Context, field string, s Sensitivity, subject dataward.SubjectID, value string) (string, error) {
+	if value == "" {
+		return "", nil
+	}
+	switch {
+	case s == Public:
+		return value, nil
+	case s == Secret && l.sealer != nil && subject != "":
+		return l.sealer.SealString(ctx, subject, "audit."+field, value)
+	default:
+		return l.hash(field, value), nil
+	}
+}
+
+// protectEvent replaces every non-public field of e by its stored form. It
+// works on a copy of the slices it changes; e's own are left alone.
+func (l *Logger) protectEvent(ctx context.Context, e *Event) error {
+	subject := e.Subject
+	var err error
+	set := func(field Field, v *string) {
+		if err == nil {
+			*v, err = l.protect(ctx, string(field), l.fields[field], subject, *v)
+		}
+	}
+	set(FieldActorID, &e.Actor.ID)
+	set(FieldActorIP, &e.Actor.SourceIP)
+	set(FieldActorUserAgent, &e.Actor.UserAgent)
+	set(FieldResourceID, &e.Resource.ID)
+	set(FieldReason, &e.Reason)
+	if len(e.Changes) > 0 && l.fields[FieldChanges] != Public {
+		changes := make([]Change, len(e.Changes))
+		for i, c := range e.Changes {
+			field := "change." + c.Field
+			s := l.fields[FieldChanges]
+			if err == nil {
+				c.Before, err = l.protect(ctx, field+".before", s, subject, c.Before)
+			}
+			if err == nil {
+				c.After, err = l.protect(ctx, field+".after", s, subject, c.After)
+			}
+			changes[i] = c
+		}
+		e.Changes = changes
+	}
+	if slices.ContainsFunc(e.Metadata, func(a Attr) bool { return a.Sensitivity != Public && a.Value != "" }) {
+		md := make([]Attr, len(e.Metadata))
+		for i, a := range e.Metadata {
+			if err == nil {
+				a.Value, err = l.protect(ctx, "metadata."+a.Key, a.Sensitivity, subject, a.Value)
+			}
+			md[i] = a
+		}
+		e.Metadata = md
+	}
+	if l.fields[FieldSubject] != Public {
+		e.Subject = dataward.SubjectID(l.hash(string(FieldSubject), string(subject)))
+	}
+	return err
+}
+
+// SubjectKey returns the form in which the log stores subject: the subject
+// itself if FieldSubject is Public, else its keyed hash. Stores index it.
+func (l *Logger) SubjectKey(subject dataward.SubjectID) string {
+	if l.fields[FieldSubject] == Public {
+		return string(subject)
+	}
+	return l.hash(string(FieldSubject), string(subject))
+}
+
+// reveal opens the Secret values of a stored event e, sealed for subject,
+// in place. Values whose subject was shredded become [Erased]; values it
+// cannot open because subject is unknown become [Sealed].
+func (l *Logger) reveal(ctx context.Context, e *Event, subject dataward.SubjectID) {
+	open := func(field, v string) string {
+		if !strings.HasPrefix(v, "dw1:") {
+			return v
+		}
+		if l.sealer == nil || subject == "" {
+			return Sealed
+		}
+		clear, err := l.sealer.OpenString(ctx, subject, "audit."+field, v)
+		switch {
+		case err == nil:
+			return clear
+		case errors.Is(err, dataward.ErrErased):
+			return Erased
+		default:
+			return Sealed
+		}
+	}
+	e.Actor.ID = open(string(FieldActorID), e.Actor.ID)
+	e.Actor.SourceIP = open(string(FieldActorIP), e.Actor.SourceIP)
+	e.Actor.UserAgent = open(string(FieldActorUserAgent), e.Actor.UserAgent)
+	e.Resource.ID = open(string(FieldResourceID), e.Resource.ID)
+	e.Reason = open(string(FieldReason), e.Reason)
+	for i, c := range e.Changes {
+		c.Before = open("change."+c.Field+".before", c.Before)
+		c.After = open("change."+c.Field+".after", c.After)
+		e.Changes[i] = c
+	}
+	for i, a := range e.Metadata {
+		a.Value = open("metadata."+a.Key, a.Value)
+		e.Metadata[i] = a
+	}
+}

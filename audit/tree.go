@@ -1,0 +1,288 @@
+package audit
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// treeState is what the Logger knows of the tree between appends. Only the
+// caller holding the flushing role touches it.
+type treeState struct {
+	size int64 // entries in the log; -1 when it must be read from the store
+	// edge holds, per level, the last hash stored at that level: exactly
+	// the hashes that appending the next records needs, so that appends
+	// read nothing from the store while this Logger is the only appender.
+	edge [64]edgeHash
+	// unsure is the last batch whose append failed: it may have been
+	// stored all the same (a commit whose reply was lost), and is checked
+	// for before being appended again, so that it is never stored twice.
+	unsure *unsureAppend
+
+	lastCheckpoint     int64
+	lastCheckpointTime time.Time
+
+	// Reused by makeBatch.
+	scratch []byte
+	entries []Entry
+	hashes  []StoredHash
+}
+
+type edgeHash struct {
+	StoredHash
+	ok bool
+}
+
+type unsureAppend struct {
+	start int64
+	ids   []string
+}
+
+// storeReader reads stored hashes from the store.
+func storeReader(ctx context.Context, s Store) tlog.HashReader {
+	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		return s.ReadHashes(ctx, indexes)
+	})
+}
+
+// append stores batch at the end of the log: entries, their tree hashes,
+// and a checkpoint when one is due.
+func (l *Logger) append(ctx context.Context, batch []*pending) error {
+	t := &l.tree
+	for conflicts := 0; ; conflicts++ {
+		if t.size < 0 {
+			size, err := l.store.Size(ctx)
+			if err != nil {
+				return err
+			}
+			t.size = size
+			t.edge = [64]edgeHash{}
+			if t.lastCheckpoint == 0 {
+				if c, err := l.store.LatestCheckpoint(ctx); err == nil {
+					t.lastCheckpoint, t.lastCheckpointTime = c.Size, c.Time
+				}
+			}
+		}
+		if done, err := l.alreadyStored(ctx, batch); err != nil || done {
+			return err
+		}
+		b, err := l.makeBatch(ctx, t.size, batch)
+		if err != nil {
+			return err
+		}
+		err = l.store.Append(ctx, b)
+		if errors.Is(err, ErrConflict) && conflicts < 1000 {
+			t.size = -1 // another process appended: start again from its tree
+			continue
+		}
+		if err != nil {
+			t.size = -1
+			ids := make([]string, len(batch))
+			for i, p := range batch {
+				ids[i] = p.event.ID
+			}
+			t.unsure = &unsureAppend{start: b.Entries[0].Index, ids: ids}
+			return err
+		}
+		for _, h := range b.Hashes {
+			level, _ := tlog.SplitStoredHashIndex(h.Index)
+			t.edge[level] = edgeHash{h, true}
+		}
+		t.size += int64(len(batch))
+		return l.maybeCheckpoint(ctx)
+	}
+}
+
+// alreadyStored reports whether the batch whose append last failed was in
+// fact stored.
+func (l *Logger) alreadyStored(ctx context.Context, batch []*pending) (bool, error) {
+	u := l.tree.unsure
+	if u == nil {
+		return false, nil
+	}
+	l.tree.unsure = nil
+	if l.tree.size < u.start+int64(len(u.ids)) || len(batch) != len(u.ids) || batch[0].event.ID != u.ids[0] {
+		return false, nil
+	}
+	entries, err := l.store.ReadEntries(ctx, u.start, len(u.ids))
+	if err != nil {
+		l.tree.unsure = u
+		return false, err
+	}
+	for i, e := range entries {
+		_, ev, err := decode(e.Data)
+		if err != nil || ev.ID != u.ids[i] {
+			return false, nil
+		}
+	}
+	return len(entries) == len(u.ids), nil
+}
+
+// makeBatch encodes batch for positions size, size+1, ... and computes the
+// tree hashes to store with it.
+func (l *Logger) makeBatch(ctx context.Context, size int64, batch []*pending) (Batch, error) {
+	// The store copies what it keeps, so the batch's memory is reused from
+	// one append to the next.
+	t := &l.tree
+	b := Batch{Entries: slices.Grow(t.entries[:0], len(batch))[:len(batch)], Hashes: t.hashes[:0]}
+	defer func() { t.entries, t.hashes = b.Entries[:0], b.Hashes[:0] }()
+	t.scratch = t.scratch[:0]
+	base := tlog.StoredHashIndex(0, size)
+	read := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(indexes))
+		var missing []int64
+		var at []int // positions in out of the missing hashes
+		for i, x := range indexes {
+			level, _ := tlog.SplitStoredHashIndex(x)
+			switch e := l.tree.edge[level]; {
+			case x >= base && x-base < int64(len(b.Hashes)):
+				out[i] = b.Hashes[x-base].Hash
+			case e.ok && e.Index == x:
+				out[i] = e.Hash
+			default:
+				missing = append(missing, x)
+				at = append(at, i)
+			}
+		}
+		if len(missing) == 0 {
+			return out, nil
+		}
+		got, err := l.store.ReadHashes(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		if len(got) != len(missing) {
+			return nil, fmt.Errorf("audit: store returned %d hashes for %d indexes", len(got), len(missing))
+		}
+		for j, i := range at {
+			out[i] = got[j]
+		}
+		return out, nil
+	})
+	for i, p := range batch {
+		n := size + int64(i)
+		start := len(t.scratch)
+		t.scratch = encode(t.scratch, n, &p.event)
+		data := t.scratch[start:len(t.scratch):len(t.scratch)]
+		hashes, err := tlog.StoredHashes(n, data, read)
+		if err != nil {
+			return Batch{}, fmt.Errorf("audit: hash record %d: %w", n, err)
+		}
+		first := tlog.StoredHashIndex(0, n)
+		for j, h := range hashes {
+			b.Hashes = append(b.Hashes, StoredHash{Index: first + int64(j), Hash: h})
+		}
+		e := &p.event
+		b.Entries[i] = Entry{
+			Index: n, Data: data, Time: e.Time, Action: e.Action, Class: e.Class,
+			ActorID: e.Actor.ID, Subject: string(e.Subject),
+			ResourceType: e.Resource.Type, ResourceID: e.Resource.ID, Outcome: e.Outcome,
+		}
+	}
+	return b, nil
+}
+
+// maybeCheckpoint signs a checkpoint if one is due.
+func (l *Logger) maybeCheckpoint(ctx context.Context) error {
+	t := &l.tree
+	if l.opts.Signer == nil || t.size <= t.lastCheckpoint {
+		return nil
+	}
+	now := l.opts.Clock.Now()
+	if t.size-t.lastCheckpoint < l.opts.CheckpointEvery && now.Sub(t.lastCheckpointTime) < l.opts.CheckpointInterval {
+		return nil
+	}
+	c, err := l.checkpointAt(ctx, t.size)
+	if err != nil {
+		// The events are stored; a missed checkpoint is made next time.
+		if l.opts.OnError != nil {
+			l.opts.OnError(err)
+		}
+		return nil
+	}
+	t.lastCheckpoint, t.lastCheckpointTime = c.Size, c.Time
+	return nil
+}
+
+var errEmptyLog = errors.New("audit: the log is empty")
+
+// Checkpoint signs and records a checkpoint of the log as it is now, and
+// returns it. It needs Options.Signer. Publish checkpoints outside the
+// database (a file, a transparency service, an e-mail to the DPO): a
+// checkpoint held elsewhere is what lets [Verify] catch a log truncated or
+// rewritten by someone who controls the database.
+func (l *Logger) Checkpoint(ctx context.Context) (Checkpoint, error) {
+	if l.opts.Signer == nil {
+		return Checkpoint{}, errors.New("audit: Checkpoint: the Logger has no Options.Signer")
+	}
+	size, err := l.store.Size(ctx)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if size == 0 {
+		return Checkpoint{}, errEmptyLog
+	}
+	return l.checkpointAt(ctx, size)
+}
+
+func (l *Logger) checkpointAt(ctx context.Context, size int64) (Checkpoint, error) {
+	root, err := tlog.TreeHash(size, storeReader(ctx, l.store))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("audit: checkpoint: %w", err)
+	}
+	text := FormatCheckpoint(l.opts.Origin, size, root)
+	signed, err := note.Sign(&note.Note{Text: text}, l.opts.Signer)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("audit: sign checkpoint: %w", err)
+	}
+	c := Checkpoint{Size: size, Root: root, Time: l.opts.Clock.Now().UTC().Truncate(time.Microsecond), Note: signed}
+	if err := l.store.AddCheckpoint(ctx, c); err != nil {
+		return Checkpoint{}, fmt.Errorf("audit: record checkpoint: %w", err)
+	}
+	return c, nil
+}
+
+// FormatCheckpoint returns the body of a checkpoint in the C2SP checkpoint
+// format (https://c2sp.org/tlog-checkpoint): the origin, the tree size in
+// decimal and the root hash in base64, each on its own line.
+func FormatCheckpoint(origin string, size int64, root tlog.Hash) string {
+	return origin + "\n" + strconv.FormatInt(size, 10) + "\n" + base64.StdEncoding.EncodeToString(root[:]) + "\n"
+}
+
+// OpenCheckpoint verifies the signature of a signed checkpoint with the
+// log's public key (a note verifier key, as note.GenerateKey returns) and
+// returns its origin, size and root hash. A third party needs nothing
+// else.
+func OpenCheckpoint(signed []byte, publicKey string) (origin string, size int64, root tlog.Hash, err error) {
+	v, err := note.NewVerifier(publicKey)
+	if err != nil {
+		return "", 0, tlog.Hash{}, fmt.Errorf("audit: bad public key: %w", err)
+	}
+	n, err := note.Open(signed, note.VerifierList(v))
+	if err != nil {
+		return "", 0, tlog.Hash{}, fmt.Errorf("audit: checkpoint signature: %w", err)
+	}
+	lines := strings.SplitAfter(n.Text, "\n")
+	if len(lines) < 3 {
+		return "", 0, tlog.Hash{}, errors.New("audit: malformed checkpoint")
+	}
+	origin = strings.TrimSuffix(lines[0], "\n")
+	size, err = strconv.ParseInt(strings.TrimSuffix(lines[1], "\n"), 10, 64)
+	if err != nil || size < 0 {
+		return "", 0, tlog.Hash{}, errors.New("audit: malformed checkpoint size")
+	}
+	h, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(lines[2], "\n"))
+	if err != nil || len(h) != len(root) {
+		return "", 0, tlog.Hash{}, errors.New("audit: malformed checkpoint root hash")
+	}
+	copy(root[:], h)
+	return origin, size, root, nil
+}

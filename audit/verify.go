@@ -178,7 +178,7 @@ func (v *verifier) run() (VerifyReport, error) {
 			}
 		}
 		if missing != nil {
-			return report, missing
+			return report, v.explainMissing(missing, entries, start)
 		}
 		start += int64(len(window))
 	}
@@ -345,4 +345,21 @@ func (v *verifier) loadCheckpoints() error {
 		v.checkpoints = v.checkpoints[1:]
 	}
 	return nil
+}
+
+// explainMissing says what happened at the position of the first entry
+// whose tree hashes are missing: an entry that was deleted, moved there, or
+// added without hashes. entries were read from start on.
+func (v *verifier) explainMissing(missing *DamageError, entries []Entry, start int64) error {
+	p := missing.Index
+	i := int(p - start)
+	if i >= len(entries) || entries[i].Index != p {
+		return &DamageError{Index: p, Kind: Deleted, Detail: "no entry at this position"}
+	}
+	if embedded, ok := embeddedIndex(entries[i].Data); !ok || embedded != p {
+		// The hashes stored with this row belong to the entry that was
+		// appended here, which is elsewhere now (or gone).
+		return classify(p, entries[i], entries[i+1:], tlog.Hash{})
+	}
+	return missing
 }

@@ -9,9 +9,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/audit"
 	"github.com/dataward/dataward/internal/valid"
 	"github.com/tink-crypto/tink-go/v2/tink"
 )
@@ -39,6 +41,9 @@ type Options struct {
 	// Clock tells the time: cache expiry and key creation and shredding
 	// times. Nil means the system clock.
 	Clock dataward.Clock
+	// Audit, if set, records every shred (action "pii.shred") and every
+	// rewrap (action "pii.rewrap") in the audit log. Nil: no audit.
+	Audit *audit.Logger
 }
 
 // Keyring seals and opens personal data with a data key per subject. It
@@ -54,6 +59,7 @@ type Keyring struct {
 	store KeyStore
 	clock dataward.Clock
 	cache *dekCache // nil when disabled
+	audit *audit.Logger
 }
 
 // NewKeyring returns a Keyring that wraps data keys with kek and keeps them
@@ -93,7 +99,7 @@ func NewKeyring(kek tink.AEAD, store KeyStore, opts *Options) (*Keyring, error) 
 	if o.CacheTTL == 0 {
 		o.CacheTTL = DefaultCacheTTL
 	}
-	k := &Keyring{kek: kek, store: store, clock: dataward.ClockOrSystem(o.Clock)}
+	k := &Keyring{kek: kek, store: store, clock: dataward.ClockOrSystem(o.Clock), audit: o.Audit}
 	if o.CacheSize > 0 {
 		if o.Clock == nil {
 			// Cache expiry reads the monotonic clock (time since started):
@@ -260,6 +266,20 @@ func (k *Keyring) Shred(ctx context.Context, subject dataward.SubjectID) (KeyRec
 	}
 	if err != nil {
 		return KeyRecord{}, &Error{Op: "shred", Err: err}
+	}
+	if k.audit != nil {
+		err := k.audit.Record(ctx, audit.Event{
+			Action:   "pii.shred",
+			Subject:  subject,
+			Resource: audit.Resource{Type: "pii.key", ID: string(subject)},
+			Time:     rec.Shredded,
+			Metadata: []audit.Attr{{Key: "key_id", Value: strconv.FormatUint(uint64(rec.KeyID), 10)}},
+		})
+		if err != nil {
+			// The key is destroyed all the same; say so, and why the
+			// record of it is missing.
+			return rec, &Error{Op: "shred", Err: fmt.Errorf("the key was destroyed, but recording it in the audit log failed: %w", err)}
+		}
 	}
 	return rec, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/audit"
 	"github.com/dataward/dataward/pii"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -538,4 +539,30 @@ func TestShreddedMatchesErased(t *testing.T) {
 	require.ErrorIs(t, err, pii.ErrShredded)
 	require.ErrorIs(t, err, dataward.ErrErased)
 	require.NotErrorIs(t, pii.ErrAuthFailed, dataward.ErrErased)
+}
+
+func TestShredAndRewrapAreAudited(t *testing.T) {
+	store := audit.NewMemStore()
+	logger, err := audit.New(store, &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+	kr, err := pii.NewKeyring(newKEK(t), pii.NewMemKeyStore(), &pii.Options{Audit: logger})
+	require.NoError(t, err)
+	_, err = kr.SealString(ctx, "alice", "customer.email", "alice@example.com")
+	require.NoError(t, err)
+	_, err = kr.Shred(ctx, "alice")
+	require.NoError(t, err)
+	_, err = kr.Rewrap(ctx, nil)
+	require.NoError(t, err)
+
+	events, _, err := logger.Query(ctx, audit.Query{Subject: "alice"})
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	assert.Equal(t, "pii.shred", events[0].Action)
+	events, _, err = logger.Query(ctx, audit.Query{Action: "pii.rewrap"})
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+
+	require.NoError(t, logger.Close(ctx))
+	_, err = kr.Shred(ctx, "bob")
+	require.ErrorIs(t, err, audit.ErrClosed, "a shred the audit log could not record is reported")
 }

@@ -3,8 +3,11 @@ package pii
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"strconv"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/audit"
 )
 
 // DefaultRewrapBatch is the default [RewrapOptions.BatchSize].
@@ -71,7 +74,7 @@ func (k *Keyring) Rewrap(ctx context.Context, opts *RewrapOptions) (RewrapResult
 			return res, &Error{Op: "rewrap", Err: err}
 		}
 		if len(recs) == 0 {
-			return res, nil
+			return res, k.auditRewrap(ctx, res)
 		}
 		reps = reps[:0]
 		for _, rec := range recs {
@@ -102,4 +105,23 @@ func (k *Keyring) Rewrap(ctx context.Context, opts *RewrapOptions) (RewrapResult
 			}
 		}
 	}
+}
+
+// auditRewrap records a finished rewrap in the audit log, if there is one.
+func (k *Keyring) auditRewrap(ctx context.Context, res RewrapResult) error {
+	if k.audit == nil {
+		return nil
+	}
+	err := k.audit.Record(ctx, audit.Event{
+		Action:   "pii.rewrap",
+		Resource: audit.Resource{Type: "pii.keystore"},
+		Metadata: []audit.Attr{
+			{Key: "rewrapped", Value: strconv.Itoa(res.Rewrapped)},
+			{Key: "skipped", Value: strconv.Itoa(res.Skipped)},
+		},
+	})
+	if err != nil {
+		return &Error{Op: "rewrap", Err: fmt.Errorf("the keys were rewrapped, but recording it in the audit log failed: %w", err)}
+	}
+	return nil
 }

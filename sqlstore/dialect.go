@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // This file is the one place that knows how SQLite and PostgreSQL differ:
@@ -217,6 +218,14 @@ func (d Dialect) int64List(xs []int64) any {
 		b = strconv.AppendInt(b, x, 10)
 	}
 	return string(append(b, ']'))
+}
+
+// textOK reports whether the database can store s in a TEXT column:
+// SQLite stores any string; PostgreSQL (in a UTF8 database) only valid
+// UTF-8 without NUL bytes. Checking first gives an error that says which
+// field is wrong, where PostgreSQL's would quote the offending bytes.
+func (d Dialect) textOK(s string) bool {
+	return d != Postgres || (utf8.ValidString(s) && strings.IndexByte(s, 0) < 0)
 }
 
 // bytesArg converts b for binding to a {{BYTES}} column. A nil slice is

@@ -9,7 +9,8 @@
 //	db, err := sqlstore.Open(ctx, "sqlite:/var/lib/app/dataward.db", nil)
 //	if err != nil { ... }
 //	defer db.Close()
-//	keys := db.KeyStore() // a pii.KeyStore
+//	keys := db.KeyStore()       // a pii.KeyStore
+//	auditLog := db.AuditStore() // an audit.Store
 //
 // A [DB] and its stores are safe for concurrent use, and the guarantees of
 // each store interface hold across processes sharing the database: what
@@ -24,6 +25,11 @@
 // host's own. The stores are:
 //
 //   - [DB.KeyStore]: the data keys of package pii, in dataward_pii_keys.
+//   - [DB.AuditStore]: the tamper-evident log of package audit, in
+//     dataward_audit_entries (the entries, with their query columns and
+//     Merkle tree hashes), dataward_audit_checkpoints
+//     (signed checkpoints) and dataward_audit_head (one row: the log's
+//     size, whose lock serialises appenders).
 //
 // # SQLite
 //
@@ -38,6 +44,7 @@
 //	_pragma=synchronous(FULL)    a committed key survives a power cut
 //	_pragma=foreign_keys(1)
 //	_pragma=secure_delete(1)     deleted content is overwritten with zeros
+//	_pragma=temp_store(MEMORY)   temporary data and statement journals stay off disk
 //	_txlock=immediate            transactions take the write lock at BEGIN
 //
 // A host using [OpenDB] with its own SQLite pool should open it with the
@@ -78,6 +85,7 @@
 //	{{BYTES}}          BLOB on SQLite, BYTEA on PostgreSQL
 //	{{TIMESTAMP}}      INTEGER Unix microseconds on SQLite, TIMESTAMPTZ on PostgreSQL
 //	{{BYTEWISE_TEXT}}  TEXT on SQLite, TEXT COLLATE "C" on PostgreSQL
+//	{{INT64_KEY}}      INTEGER on SQLite (so that INTEGER PRIMARY KEY is the rowid), BIGINT on PostgreSQL
 //
 // When a step cannot be written once, give it two files with the same
 // number and name, 0002_consent.sqlite.sql and 0002_consent.postgres.sql (a

@@ -24,7 +24,7 @@ func keyRec(subject string) pii.KeyRecord {
 
 func TestParseDSN(t *testing.T) {
 	const defaults = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-		"&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_txlock=immediate"
+		"&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	tests := []struct {
 		dsn     string
 		dialect Dialect
@@ -42,7 +42,7 @@ func TestParseDSN(t *testing.T) {
 		{" /tmp/x.db\n", SQLite, "/tmp/x.db?" + defaults},
 		{"C:/data/x.db", SQLite, "C:/data/x.db?" + defaults},
 		{"x.db?_pragma=Journal_Mode(DELETE)&_fk=0&_timeout=5&_sync=OFF&_txlock=deferred&_pragma=secure_delete=FAST",
-			SQLite, "x.db?_pragma=Journal_Mode(DELETE)&_fk=0&_timeout=5&_sync=OFF&_txlock=deferred&_pragma=secure_delete=FAST"},
+			SQLite, "x.db?_pragma=Journal_Mode(DELETE)&_fk=0&_timeout=5&_sync=OFF&_txlock=deferred&_pragma=secure_delete=FAST&_pragma=temp_store(MEMORY)"},
 	}
 	for _, tt := range tests {
 		d, name, err := parseDSN(tt.dsn)

@@ -170,6 +170,7 @@ func TestOpenSetsSQLitePragmas(t *testing.T) {
 				"foreign_keys":  "1",
 				"secure_delete": "1",
 				"busy_timeout":  "10000",
+				"temp_store":    "2", // MEMORY
 			}
 			// Check on several connections of the pool at once.
 			conns := make([]*sql.Conn, 3)

@@ -30,28 +30,18 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/dataward/dataward/audit"
+	"github.com/dataward/dataward/internal/conformance"
 )
 
 // A test case: the contract clause it checks, and the check.
-type testCase struct {
-	name   string
-	clause string
-	run    func(ctx context.Context, s audit.Store) error
-}
+type testCase = conformance.Case[audit.Store]
 
 // Run runs every case of the suite against stores made by newStore, which
 // must return a new, empty store each time it is called (use t.Cleanup to
 // release it).
 func Run(t *testing.T, newStore func(t *testing.T) audit.Store) {
 	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			if err := tc.run(ctx, newStore(t)); err != nil {
-				t.Errorf("%s\ncontract: %s", err, tc.clause)
-			}
-		})
-	}
+	conformance.Run(t, cases, newStore)
 }
 
 // base is a fixed instant with microsecond precision, the precision the
@@ -441,9 +431,9 @@ func appendRejected(ctx context.Context, s audit.Store, want []audit.Entry, bad,
 
 var cases = []testCase{
 	{
-		name:   "EmptyLog",
-		clause: "a new store holds no entries, no hashes and no checkpoints",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "EmptyLog",
+		Clause: "a new store holds no entries, no hashes and no checkpoints",
+		Run: func(ctx context.Context, s audit.Store) error {
 			if err := checkLog(ctx, s, nil); err != nil {
 				return err
 			}
@@ -454,9 +444,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "AppendAndRead",
-		clause: "Append stores the entries and tree hashes of a batch; ReadEntries and ReadHashes return them unchanged, byte for byte",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "AppendAndRead",
+		Clause: "Append stores the entries and tree hashes of a batch; ReadEntries and ReadHashes return them unchanged, byte for byte",
+		Run: func(ctx context.Context, s audit.Store) error {
 			want, err := fill(ctx, s, 1, 2, 5, 1, 8)
 			if err != nil {
 				return err
@@ -479,9 +469,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "Size",
-		clause: "Size returns the number of entries in the log",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "Size",
+		Clause: "Size returns the number of entries in the log",
+		Run: func(ctx context.Context, s audit.Store) error {
 			var total int64
 			for _, n := range []int{1, 4, 2, 9} {
 				if _, err := fill(ctx, s, n); err != nil {
@@ -500,9 +490,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "AppendEmptyBatch",
-		clause: "Append of a batch without entries or hashes succeeds and stores nothing, whatever the log's size",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "AppendEmptyBatch",
+		Clause: "Append of a batch without entries or hashes succeeds and stores nothing, whatever the log's size",
+		Run: func(ctx context.Context, s audit.Store) error {
 			if err := s.Append(ctx, audit.Batch{}); err != nil {
 				return fmt.Errorf("Append(empty batch) to an empty log: %v", err)
 			}
@@ -520,9 +510,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "AppendConflict",
-		clause: "an Append that does not start at the log's size, because the log grew since its batch was made, stores nothing and returns an error matching ErrConflict",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "AppendConflict",
+		Clause: "an Append that does not start at the log's size, because the log grew since its batch was made, stores nothing and returns an error matching ErrConflict",
+		Run: func(ctx context.Context, s audit.Store) error {
 			early, err := makeBatch(ctx, s, samples(0, 2))
 			if err != nil {
 				return err
@@ -564,9 +554,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "AppendPastEnd",
-		clause: "an Append whose first entry is past the end of the log (which would leave a gap) fails and stores nothing",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "AppendPastEnd",
+		Clause: "an Append whose first entry is past the end of the log (which would leave a gap) fails and stores nothing",
+		Run: func(ctx context.Context, s audit.Store) error {
 			want, err := fill(ctx, s, 3)
 			if err != nil {
 				return err
@@ -583,9 +573,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "AppendNonConsecutive",
-		clause: "Append is atomic: a batch whose entries are not at consecutive positions fails and stores nothing at all",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "AppendNonConsecutive",
+		Clause: "Append is atomic: a batch whose entries are not at consecutive positions fails and stores nothing at all",
+		Run: func(ctx context.Context, s audit.Store) error {
 			want, err := fill(ctx, s, 3)
 			if err != nil {
 				return err
@@ -610,9 +600,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "AppendBadHashIndex",
-		clause: "Append is atomic: a batch whose hashes are not at the storage indexes that follow the stored ones fails and stores nothing at all (nor overwrites a stored hash)",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "AppendBadHashIndex",
+		Clause: "Append is atomic: a batch whose hashes are not at the storage indexes that follow the stored ones fails and stores nothing at all (nor overwrites a stored hash)",
+		Run: func(ctx context.Context, s audit.Store) error {
 			want, err := fill(ctx, s, 3)
 			if err != nil {
 				return err
@@ -637,9 +627,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ReadEntriesRanges",
-		clause: "ReadEntries(start, n) returns the entries at [start, start+n) in order; fewer at the end of the log, none from its end on",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "ReadEntriesRanges",
+		Clause: "ReadEntries(start, n) returns the entries at [start, start+n) in order; fewer at the end of the log, none from its end on",
+		Run: func(ctx context.Context, s audit.Store) error {
 			all, err := fill(ctx, s, 3, 3, 4)
 			if err != nil {
 				return err
@@ -666,9 +656,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "DataIsCopied",
-		clause: "the caller owns the slices it passes and receives: changing a batch after Append, or the Data that ReadEntries or Query returned, does not change the store",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "DataIsCopied",
+		Clause: "the caller owns the slices it passes and receives: changing a batch after Append, or the Data that ReadEntries or Query returned, does not change the store",
+		Run: func(ctx context.Context, s audit.Store) error {
 			b, err := makeBatch(ctx, s, samples(0, 3))
 			if err != nil {
 				return err
@@ -708,9 +698,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ReadHashesOrder",
-		clause: "ReadHashes returns the hashes at the storage indexes asked for, in the order asked, repeats included; asked for none, it returns none",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "ReadHashesOrder",
+		Clause: "ReadHashes returns the hashes at the storage indexes asked for, in the order asked, repeats included; asked for none, it returns none",
+		Run: func(ctx context.Context, s audit.Store) error {
 			all, err := fill(ctx, s, 2, 4)
 			if err != nil {
 				return err
@@ -740,9 +730,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ReadHashesNotStored",
-		clause: "ReadHashes of a storage index that was never stored fails with an error matching ErrNotFound",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "ReadHashesNotStored",
+		Clause: "ReadHashes of a storage index that was never stored fails with an error matching ErrNotFound",
+		Run: func(ctx context.Context, s audit.Store) error {
 			if _, err := s.ReadHashes(ctx, []int64{0}); !errors.Is(err, audit.ErrNotFound) {
 				return fmt.Errorf("ReadHashes([0]) on an empty log: error = %v, want ErrNotFound", err)
 			}
@@ -760,9 +750,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "QueryEachField",
-		clause: "Query with one Filter field set returns the entries whose column equals it, byte for byte, in ascending Index order",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "QueryEachField",
+		Clause: "Query with one Filter field set returns the entries whose column equals it, byte for byte, in ascending Index order",
+		Run: func(ctx context.Context, s audit.Store) error {
 			all, err := queryLog(ctx, s)
 			if err != nil {
 				return err
@@ -797,9 +787,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "QueryCombined",
-		clause: "Query with several Filter fields set returns the entries that match all of them",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "QueryCombined",
+		Clause: "Query with several Filter fields set returns the entries that match all of them",
+		Run: func(ctx context.Context, s audit.Store) error {
 			all, err := queryLog(ctx, s)
 			if err != nil {
 				return err
@@ -826,9 +816,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "QueryTimeBounds",
-		clause: "Query keeps the entries with From <= Time < To (From inclusive, To exclusive), comparing instants to the nanosecond, whatever the bounds' time zone",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "QueryTimeBounds",
+		Clause: "Query keeps the entries with From <= Time < To (From inclusive, To exclusive), comparing instants to the nanosecond, whatever the bounds' time zone",
+		Run: func(ctx context.Context, s audit.Store) error {
 			all, err := queryLog(ctx, s)
 			if err != nil {
 				return err
@@ -860,9 +850,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "QueryPaging",
-		clause: "Query returns the first Limit matching entries of Index > After (no bound when After < 0), so that After and Limit page through the matches",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "QueryPaging",
+		Clause: "Query returns the first Limit matching entries of Index > After (no bound when After < 0), so that After and Limit page through the matches",
+		Run: func(ctx context.Context, s audit.Store) error {
 			all, err := queryLog(ctx, s)
 			if err != nil {
 				return err
@@ -901,9 +891,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "QueryLimitNotPositive",
-		clause: "Query with a Limit of zero or less is an error",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "QueryLimitNotPositive",
+		Clause: "Query with a Limit of zero or less is an error",
+		Run: func(ctx context.Context, s audit.Store) error {
 			if _, err := fill(ctx, s, 2); err != nil {
 				return err
 			}
@@ -916,9 +906,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "Checkpoints",
-		clause: "Checkpoints returns the checkpoints of size at least minSize, in ascending order of size, at most limit of them; LatestCheckpoint returns the largest; both return them unchanged",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "Checkpoints",
+		Clause: "Checkpoints returns the checkpoints of size at least minSize, in ascending order of size, at most limit of them; LatestCheckpoint returns the largest; both return them unchanged",
+		Run: func(ctx context.Context, s audit.Store) error {
 			if _, err := fill(ctx, s, 4, 5); err != nil {
 				return err
 			}
@@ -953,9 +943,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "AddCheckpointKeepsFirst",
-		clause: "AddCheckpoint of a size already recorded is a no-op that keeps the first checkpoint of that size",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "AddCheckpointKeepsFirst",
+		Clause: "AddCheckpoint of a size already recorded is a no-op that keeps the first checkpoint of that size",
+		Run: func(ctx context.Context, s audit.Store) error {
 			if _, err := fill(ctx, s, 5); err != nil {
 				return err
 			}
@@ -996,9 +986,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "LatestCheckpointEmpty",
-		clause: "LatestCheckpoint fails with an error matching ErrNotFound when no checkpoint is recorded, even if the log has entries",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "LatestCheckpointEmpty",
+		Clause: "LatestCheckpoint fails with an error matching ErrNotFound when no checkpoint is recorded, even if the log has entries",
+		Run: func(ctx context.Context, s audit.Store) error {
 			if _, err := s.LatestCheckpoint(ctx); !errors.Is(err, audit.ErrNotFound) {
 				return fmt.Errorf("LatestCheckpoint on an empty store: error = %v, want ErrNotFound", err)
 			}
@@ -1012,9 +1002,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "NoteIsCopied",
-		clause: "the caller owns the Note it passes and receives: changing it later does not change the store",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "NoteIsCopied",
+		Clause: "the caller owns the Note it passes and receives: changing it later does not change the store",
+		Run: func(ctx context.Context, s audit.Store) error {
 			if _, err := fill(ctx, s, 2); err != nil {
 				return err
 			}
@@ -1050,9 +1040,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ConcurrentAppends",
-		clause: "appenders that retry on ErrConflict (re-reading Size) end with a total order: every entry exactly once at consecutive positions, each batch whole, with the tree hashes of that order",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "ConcurrentAppends",
+		Clause: "appenders that retry on ErrConflict (re-reading Size) end with a total order: every entry exactly once at consecutive positions, each batch whole, with the tree hashes of that order",
+		Run: func(ctx context.Context, s audit.Store) error {
 			const writers, batches = 8, 6
 			// before maps each entry's Data to that of the entry that must
 			// precede it in the log, or to "" if it starts its batch.
@@ -1112,9 +1102,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "CanceledContext",
-		clause: "every method called with a canceled context fails with an error matching ctx.Err(), and changes nothing",
-		run: func(ctx context.Context, s audit.Store) error {
+		Name:   "CanceledContext",
+		Clause: "every method called with a canceled context fails with an error matching ctx.Err(), and changes nothing",
+		Run: func(ctx context.Context, s audit.Store) error {
 			want, err := fill(ctx, s, 3)
 			if err != nil {
 				return err

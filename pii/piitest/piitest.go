@@ -24,29 +24,19 @@ import (
 	"time"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/internal/conformance"
 	"github.com/dataward/dataward/pii"
 )
 
 // A test case: the contract clause it checks, and the check.
-type testCase struct {
-	name   string
-	clause string
-	run    func(ctx context.Context, s pii.KeyStore) error
-}
+type testCase = conformance.Case[pii.KeyStore]
 
 // Run runs every case of the suite against stores made by newStore, which
 // must return a new, empty store each time it is called (use t.Cleanup to
 // release it).
 func Run(t *testing.T, newStore func(t *testing.T) pii.KeyStore) {
 	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			if err := tc.run(ctx, newStore(t)); err != nil {
-				t.Errorf("%s\ncontract: %s", err, tc.clause)
-			}
-		})
-	}
+	conformance.Run(t, cases, newStore)
 }
 
 // base is a fixed instant with microsecond precision, the precision the
@@ -91,9 +81,9 @@ func mustCreate(ctx context.Context, s pii.KeyStore, rec pii.KeyRecord) error {
 
 var cases = []testCase{
 	{
-		name:   "GetMissing",
-		clause: "Get returns ErrKeyNotFound when the store holds no record for the subject",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "GetMissing",
+		Clause: "Get returns ErrKeyNotFound when the store holds no record for the subject",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			_, err := s.Get(ctx, "nobody")
 			if !errors.Is(err, pii.ErrKeyNotFound) {
 				return fmt.Errorf("Get(missing) error = %v, want ErrKeyNotFound", err)
@@ -102,9 +92,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "CreateThenGet",
-		clause: "Create stores the record; Get returns it unchanged, byte for byte",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "CreateThenGet",
+		Clause: "Create stores the record; Get returns it unchanged, byte for byte",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			recs := []pii.KeyRecord{record("alice", 1), record("bob", 0xffffffff), record("ünïcødé/ключ", 7)}
 			recs[1].Wrapped = bytes.Repeat([]byte{0, 0xff}, 100)
 			for _, rec := range recs {
@@ -125,9 +115,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "CreateKeepsFirst",
-		clause: "Create of a subject that already has a record stores nothing and returns the earlier record",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "CreateKeepsFirst",
+		Clause: "Create of a subject that already has a record stores nothing and returns the earlier record",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			first := record("alice", 1)
 			if err := mustCreate(ctx, s, first); err != nil {
 				return err
@@ -147,9 +137,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ReturnedRecordsAreCopies",
-		clause: "the caller owns the slices it passes and receives: changing them later does not change the store",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ReturnedRecordsAreCopies",
+		Clause: "the caller owns the slices it passes and receives: changing them later does not change the store",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			rec := record("alice", 1)
 			want := record("alice", 1)
 			if _, err := s.Create(ctx, rec); err != nil {
@@ -169,9 +159,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ConcurrentCreate",
-		clause: "concurrent Create calls for one subject all return the same record",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ConcurrentCreate",
+		Clause: "concurrent Create calls for one subject all return the same record",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			const n = 16
 			got := make([]pii.KeyRecord, n)
 			errs := make([]error, n)
@@ -196,9 +186,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ShredDestroysKey",
-		clause: "Shred removes the wrapped key and records when; Get then returns the tombstone",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ShredDestroysKey",
+		Clause: "Shred removes the wrapped key and records when; Get then returns the tombstone",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			if err := mustCreate(ctx, s, record("alice", 9)); err != nil {
 				return err
 			}
@@ -222,9 +212,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ShredIsIdempotent",
-		clause: "Shred of a shredded subject changes nothing and returns the first tombstone",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ShredIsIdempotent",
+		Clause: "Shred of a shredded subject changes nothing and returns the first tombstone",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			if err := mustCreate(ctx, s, record("alice", 9)); err != nil {
 				return err
 			}
@@ -240,9 +230,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ShredUnknownSubject",
-		clause: "Shred of a subject without a record stores a tombstone with KeyID 0",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ShredUnknownSubject",
+		Clause: "Shred of a subject without a record stores a tombstone with KeyID 0",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			at := base.Add(time.Minute)
 			tomb, err := s.Shred(ctx, "ghost", at)
 			if err != nil {
@@ -260,9 +250,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "CreateAfterShred",
-		clause: "Create after Shred stores nothing and returns the tombstone: a shredded subject never gets a new key",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "CreateAfterShred",
+		Clause: "Create after Shred stores nothing and returns the tombstone: a shredded subject never gets a new key",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			at := base.Add(time.Minute)
 			if _, err := s.Shred(ctx, "ghost", at); err != nil {
 				return fmt.Errorf("Shred: %v", err)
@@ -282,9 +272,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ShredLeavesOthers",
-		clause: "Shred touches only its own subject",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ShredLeavesOthers",
+		Clause: "Shred touches only its own subject",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			for _, subj := range []string{"a", "b", "c"} {
 				if err := mustCreate(ctx, s, record(subj, 1)); err != nil {
 					return err
@@ -306,9 +296,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ListOrderAndPaging",
-		clause: "List returns live records after the cursor in ascending byte order, at most limit at a time, skipping shredded ones",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ListOrderAndPaging",
+		Clause: "List returns live records after the cursor in ascending byte order, at most limit at a time, skipping shredded ones",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			// Byte order, not a locale's: "B" < "a" < "b" < "é".
 			subjects := []string{"é", "b", "a", "B", "a0", "z", "Z9", "m", "shredded"}
 			for i, subj := range subjects {
@@ -361,9 +351,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ListEmpty",
-		clause: "List on an empty store returns no records and no error",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ListEmpty",
+		Clause: "List on an empty store returns no records and no error",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			page, err := s.List(ctx, "", 10)
 			if err != nil {
 				return fmt.Errorf("List: %v", err)
@@ -375,9 +365,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ReplaceIsConditional",
-		clause: "Replace swaps a wrapped key only if it still equals Old and the subject is live; it never revives a shredded key",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ReplaceIsConditional",
+		Clause: "Replace swaps a wrapped key only if it still equals Old and the subject is live; it never revives a shredded key",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			for _, subj := range []string{"a", "b", "c"} {
 				if err := mustCreate(ctx, s, record(subj, 1)); err != nil {
 					return err
@@ -418,9 +408,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "ReplaceEmpty",
-		clause: "Replace with no replacements does nothing",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "ReplaceEmpty",
+		Clause: "Replace with no replacements does nothing",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			n, err := s.Replace(ctx, nil)
 			if err != nil || n != 0 {
 				return fmt.Errorf("Replace(nil) = %d, %v; want 0, nil", n, err)
@@ -429,9 +419,9 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "CanceledContext",
-		clause: "a call with a canceled context fails and changes nothing",
-		run: func(ctx context.Context, s pii.KeyStore) error {
+		Name:   "CanceledContext",
+		Clause: "a call with a canceled context fails and changes nothing",
+		Run: func(ctx context.Context, s pii.KeyStore) error {
 			canceled, cancel := context.WithCancel(ctx)
 			cancel()
 			if _, err := s.Create(canceled, record("alice", 1)); err == nil {

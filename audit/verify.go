@@ -34,6 +34,7 @@ type DamageError struct {
 	Detail string     // what was found, in words; never event content
 }
 
+// Error describes the damage: its kind, position and what was found.
 func (e *DamageError) Error() string {
 	return fmt.Sprintf("audit: the log was altered: %s at position %d: %s", e.Kind, e.Index, e.Detail)
 }

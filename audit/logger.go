@@ -244,14 +244,15 @@ func New(store Store, opts *Options) (*Logger, error) {
 // event it could not store; the context's error if ctx ends while Record
 // waits; [ErrClosed] after [Logger.Close].
 func (l *Logger) Record(ctx context.Context, e Event) error {
-	if err := l.prepare(ctx, &e); err != nil {
+	p := &pending{event: e} // the one copy of e; prepared in place
+	if err := l.prepare(ctx, &p.event); err != nil {
 		return err
 	}
-	policy := l.opts.DefaultPolicy
-	if p, ok := l.opts.Policies[e.Class]; ok {
-		policy = p
+	p.policy = l.opts.DefaultPolicy
+	if policy, ok := l.opts.Policies[p.event.Class]; ok {
+		p.policy = policy
 	}
-	p := &pending{event: e, policy: policy}
+	policy := p.policy
 
 	l.mu.Lock()
 	if policy == Buffered {

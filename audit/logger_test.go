@@ -118,3 +118,37 @@ func TestConcurrentRecords(t *testing.T) {
 	assert.Equal(t, int64(1600), c.Size)
 	_ = time.Second
 }
+
+// Several Loggers sharing one store, as replicas share a database, append
+// to one consistent log.
+func TestLoggersSharingAStore(t *testing.T) {
+	store := audit.NewMemStore()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "shared.example.com")
+	require.NoError(t, err)
+	signer, err := note.NewSigner(skey)
+	require.NoError(t, err)
+	done := make(chan error)
+	for r := range 3 {
+		l, err := audit.New(store, &audit.Options{HashKey: make([]byte, 32), Signer: signer, CheckpointEvery: 50})
+		require.NoError(t, err)
+		for g := range 3 {
+			go func() {
+				var err error
+				for i := range 100 {
+					if err == nil {
+						err = l.Record(ctx, audit.Event{Action: "test.event", RequestID: fmt.Sprint(r, "-", g, "-", i)})
+					}
+				}
+				done <- err
+			}()
+		}
+		t.Cleanup(func() { _ = l.Close(ctx) })
+	}
+	for range 9 {
+		require.NoError(t, <-done)
+	}
+	report, err := audit.Verify(ctx, store, &audit.VerifyOptions{PublicKey: vkey})
+	require.NoError(t, err)
+	assert.Equal(t, int64(900), report.Size)
+	assert.Positive(t, report.Checkpoints)
+}

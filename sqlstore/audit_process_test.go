@@ -1,15 +1,10 @@
 package sqlstore_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,11 +14,8 @@ import (
 )
 
 // When set, the test binary is a child of TestAuditAppendAcrossProcesses:
-// the DSN to append to, and the child's number.
-const (
-	auditChildDSNEnv = "DATAWARD_SQLSTORE_TEST_AUDIT_CHILD_DSN"
-	auditChildIDEnv  = "DATAWARD_SQLSTORE_TEST_AUDIT_CHILD_ID"
-)
+// the DSN to append to.
+const auditChildDSNEnv = "DATAWARD_SQLSTORE_TEST_AUDIT_CHILD_DSN"
 
 const (
 	auditProcesses       = 2
@@ -39,7 +31,7 @@ const (
 // the tree hashes of those entries.
 func TestAuditAppendAcrossProcesses(t *testing.T) {
 	if dsn := os.Getenv(auditChildDSNEnv); dsn != "" {
-		auditAppendChild(t, dsn, os.Getenv(auditChildIDEnv))
+		auditAppendChild(t, dsn, os.Getenv(childIDEnv))
 		return
 	}
 	eachBackend(t, func(t *testing.T, b backend) {
@@ -47,60 +39,8 @@ func TestAuditAppendAcrossProcesses(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 
-		type child struct {
-			cmd    *exec.Cmd
-			stdin  io.WriteCloser
-			lines  chan string
-			stderr bytes.Buffer
-		}
-		children := make([]*child, auditProcesses)
-		for i := range children {
-			c := &child{lines: make(chan string, 100)}
-			c.cmd = exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAuditAppendAcrossProcesses$", "-test.timeout=2m")
-			c.cmd.Env = append(os.Environ(), auditChildDSNEnv+"="+dsn, auditChildIDEnv+"="+strconv.Itoa(i))
-			c.cmd.Stderr = &c.stderr
-			var err error
-			c.stdin, err = c.cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := c.cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, c.cmd.Start())
-			go func() {
-				defer close(c.lines)
-				sc := bufio.NewScanner(stdout)
-				for sc.Scan() {
-					c.lines <- sc.Text()
-				}
-			}()
-			children[i] = c
-		}
-		// Wait until all have opened the database, then release them all.
-		var output []string
-		for i, c := range children {
-			ready := false
-			for line := range c.lines {
-				if ready = line == "READY"; ready {
-					break
-				}
-				output = append(output, fmt.Sprintf("child %d: %s", i, line))
-			}
-			if !ready {
-				err := c.cmd.Wait()
-				t.Fatalf("child %d ended before it was ready (%v):\n%s\n%s", i, err, strings.Join(output, "\n"), c.stderr.String())
-			}
-		}
-		for _, c := range children {
-			_, err := io.WriteString(c.stdin, "go\n")
-			require.NoError(t, err)
-			require.NoError(t, c.stdin.Close())
-		}
-		for i, c := range children {
-			for line := range c.lines {
-				output = append(output, fmt.Sprintf("child %d: %s", i, line))
-			}
-			require.NoError(t, c.cmd.Wait(), "child %d:\n%s\n%s", i, strings.Join(output, "\n"), c.stderr.String())
-		}
-		t.Log(strings.Join(output, "\n"))
+		out := raceChildren(ctx, t, "TestAuditAppendAcrossProcesses", auditProcesses, auditChildDSNEnv+"="+dsn)
+		t.Log(out)
 
 		counts := make(map[string]int)
 		for i := range auditProcesses {
@@ -119,8 +59,7 @@ func auditAppendChild(t *testing.T, dsn, id string) {
 	db, err := sqlstore.Open(ctx, dsn, nil)
 	require.NoError(t, err)
 	defer db.Close()
-	fmt.Println("READY")
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+	waitForRelease()
 
 	conflicts, err := auditWriter(ctx, db.AuditStore(), auditChildName(id), auditProcessBatches, auditProcessSeedBase+uint64(n))
 	require.NoError(t, err)

@@ -1,15 +1,11 @@
 package sqlstore_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -41,63 +37,17 @@ func TestCreateRaceAcrossProcesses(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 
-		type child struct {
-			cmd    *exec.Cmd
-			stdin  io.WriteCloser
-			lines  chan string
-			stderr bytes.Buffer
-		}
-		children := make([]*child, 2)
-		for i := range children {
-			c := &child{lines: make(chan string, processSubjects+10)}
-			c.cmd = exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCreateRaceAcrossProcesses$", "-test.timeout=2m")
-			c.cmd.Env = append(os.Environ(), childDSNEnv+"="+dsn)
-			c.cmd.Stderr = &c.stderr
-			var err error
-			c.stdin, err = c.cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := c.cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, c.cmd.Start())
-			go func() {
-				defer close(c.lines)
-				sc := bufio.NewScanner(stdout)
-				for sc.Scan() {
-					c.lines <- sc.Text()
-				}
-			}()
-			children[i] = c
-		}
-		// Wait until both have opened the database, then release both.
-		var output []string
-		for i, c := range children {
-			ready := false
-			for line := range c.lines {
-				if ready = line == "READY"; ready {
-					break
-				}
-				output = append(output, fmt.Sprintf("child %d: %s", i, line))
-			}
-			if !ready {
-				err := c.cmd.Wait()
-				t.Fatalf("child %d ended before it was ready (%v):\n%s\n%s", i, err, strings.Join(output, "\n"), c.stderr.String())
-			}
-		}
-		for _, c := range children {
-			_, err := io.WriteString(c.stdin, "go\n")
-			require.NoError(t, err)
-			require.NoError(t, c.stdin.Close())
-		}
-		reports := make([]map[string]string, len(children))
-		for i, c := range children {
+		out := raceChildren(ctx, t, "TestCreateRaceAcrossProcesses", 2, childDSNEnv+"="+dsn)
+		reports := make([]map[string]string, len(out))
+		for i, lines := range out {
 			reports[i] = make(map[string]string)
-			for line := range c.lines {
-				output = append(output, fmt.Sprintf("child %d: %s", i, line))
-				if subject, key, ok := strings.Cut(strings.TrimPrefix(line, "KEY "), " "); ok && strings.HasPrefix(line, "KEY ") {
-					reports[i][subject] = key
+			for _, line := range lines {
+				if rest, ok := strings.CutPrefix(line, "KEY "); ok {
+					if subject, key, ok := strings.Cut(rest, " "); ok {
+						reports[i][subject] = key
+					}
 				}
 			}
-			require.NoError(t, c.cmd.Wait(), "child %d:\n%s\n%s", i, strings.Join(output, "\n"), c.stderr.String())
 		}
 
 		require.Len(t, reports[0], processSubjects)
@@ -117,8 +67,7 @@ func createRaceChild(t *testing.T, dsn string) {
 	db, err := sqlstore.Open(ctx, dsn, nil)
 	require.NoError(t, err)
 	defer db.Close()
-	fmt.Println("READY")
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+	waitForRelease()
 
 	var keyID [4]byte
 	_, _ = rand.Read(keyID[:])

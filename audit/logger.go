@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -242,7 +243,8 @@ func New(store Store, opts *Options) (*Logger, error) {
 // It returns a *dataward.ValidationError for an event without an action or
 // over a size limit, naming the field; the store's error for a FailClosed
 // event it could not store; the context's error if ctx ends while Record
-// waits; [ErrClosed] after [Logger.Close].
+// waits (a Durable event is stored all the same once the store allows);
+// [ErrClosed] after [Logger.Close].
 func (l *Logger) Record(ctx context.Context, e Event) error {
 	p := &pending{event: e} // the one copy of e; prepared in place
 	if err := l.prepare(ctx, &p.event); err != nil {
@@ -290,7 +292,9 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 	l.mu.Unlock()
 	if lead {
 		l.flush(p)
-		return p.err
+		if p.done == nil { // stored, or failed, by this caller's own flush
+			return p.err
+		}
 	}
 	select {
 	case err := <-p.done:
@@ -365,7 +369,9 @@ func (l *Logger) flush(mine *pending) {
 		}
 		l.roomCond.Broadcast()
 		l.mu.Unlock()
-		l.store1(batch)
+		if l.store1(batch, mine) {
+			return // the retrying goroutine flushes on
+		}
 	}
 }
 
@@ -398,8 +404,12 @@ func (l *Logger) gapRecord(n int64) *pending {
 	}
 }
 
-// store1 stores one batch, following each event's policy on failure.
-func (l *Logger) store1(batch []*pending) {
+// store1 stores one batch, following each event's policy on failure. If
+// the batch holds mine, the flushing caller's own Durable event, and must
+// be retried, store1 hands the retries, and the flushing role with them, to
+// a new goroutine, so that the caller can stop waiting when its context
+// ends; it then reports true, and mine.done carries the outcome.
+func (l *Logger) store1(batch []*pending, mine *pending) (handedOff bool) {
 	ctx := context.Background()
 	for attempt := 0; ; attempt++ {
 		err := l.append(ctx, batch)
@@ -407,7 +417,7 @@ func (l *Logger) store1(batch []*pending) {
 			for _, p := range batch {
 				p.deliver(nil)
 			}
-			return
+			return false
 		}
 		// FailClosed callers learn at once; Buffered events are dropped
 		// and counted; Durable ones are retried.
@@ -429,13 +439,25 @@ func (l *Logger) store1(batch []*pending) {
 			if l.opts.OnError != nil {
 				l.opts.OnError(err)
 			}
-			return
+			return false
 		}
 		if l.opts.OnError != nil {
 			l.opts.OnError(fmt.Errorf("audit: storing %d durable events, will retry: %w", len(batch), err))
 		}
+		if mine != nil && slices.Contains(batch, mine) {
+			mine.done = make(chan error, 1) // before anyone can deliver to it
+			go l.retry(batch)
+			return true
+		}
 		time.Sleep(min(time.Duration(1<<min(attempt, 10))*10*time.Millisecond, 5*time.Second))
 	}
+}
+
+// retry stores batch, retrying until it can, then goes on flushing the
+// queue: the flushing role came with the batch.
+func (l *Logger) retry(batch []*pending) {
+	l.store1(batch, nil)
+	l.flush(nil)
 }
 
 // Close stores every queued event (and a gap record if events were

@@ -149,3 +149,20 @@ func TestRecordAfterClose(t *testing.T) {
 	require.NoError(t, l.Close(ctx))
 	require.ErrorIs(t, l.Record(ctx, audit.Event{Action: "late"}), audit.ErrClosed)
 }
+
+// A caller whose own event is being retried (it led the flush when the
+// store went down) stops waiting when its context ends; the event is
+// stored once the store is back.
+func TestDurableLeaderHonoursItsContext(t *testing.T) {
+	store := &flakyStore{MemStore: audit.NewMemStore()}
+	store.failing.Store(true)
+	l, err := audit.New(store, &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	err = l.Record(cctx, audit.Event{Action: "auth.login"})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	store.failing.Store(false)
+	require.NoError(t, l.Close(ctx))
+	assert.Len(t, storedEntries(t, store), 1, "the event was stored once the store came back")
+}

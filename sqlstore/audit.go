@@ -37,6 +37,10 @@ import (
 // On PostgreSQL the text fields of an entry must be valid UTF-8 without NUL
 // bytes, as TEXT requires; an Append that breaks this fails and stores
 // nothing. SQLite keeps any string.
+//
+// On SQLite, appends keep one connection of the pool for themselves, with
+// their statements prepared, until [DB.Close] (a pool limited to a single
+// connection is left alone).
 type AuditStore struct {
 	db *DB
 
@@ -46,6 +50,71 @@ type AuditStore struct {
 	insertEntries                   *multiInsert
 
 	queries sync.Map // Query's statements: filterFields -> string
+
+	writer sqliteWriter // SQLite appends, when the pool allows one more connection
+}
+
+// sqliteWriter is the connection that SQLite appends go through, kept from
+// one append to the next with its statements prepared: parsing a
+// multi-row INSERT again for every batch cost a tenth of an append. SQLite
+// has a single writer anyway; appends from this process queue on mu, and
+// other processes on the database's write lock.
+type sqliteWriter struct {
+	mu    sync.Mutex
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt // by query text
+}
+
+// prepared returns the statement of query on w.conn, preparing it once.
+func (w *sqliteWriter) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if w.stmts == nil {
+		w.stmts = make(map[string]*sql.Stmt)
+	}
+	w.stmts[query] = st
+	return st, nil
+}
+
+// close releases the connection and its statements.
+func (w *sqliteWriter) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+	w.stmts = nil
+	if w.conn != nil {
+		w.conn.Close()
+		w.conn = nil
+	}
+}
+
+// preparedQuerier runs the statements of an append on the writer's
+// connection, through statements prepared once.
+type preparedQuerier struct {
+	w *sqliteWriter
+}
+
+func (q preparedQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := q.w.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (q preparedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := q.w.prepared(ctx, query)
+	if err != nil {
+		// sql.Row has no constructor for an error: let the connection
+		// report it.
+		return q.w.conn.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 var _ audit.Store = (*AuditStore)(nil)
@@ -111,10 +180,44 @@ func (s *AuditStore) Append(ctx context.Context, b audit.Batch) error {
 	if len(b.Entries) == 0 {
 		return nil
 	}
-	if err := s.db.withTx(ctx, func(q querier) error { return s.append(ctx, q, b) }); err != nil {
+	var err error
+	if s.db.dialect == SQLite && s.db.sql.Stats().MaxOpenConnections != 1 {
+		err = s.appendSQLite(ctx, b)
+	} else {
+		err = s.db.withTx(ctx, func(q querier) error { return s.append(ctx, q, b) })
+	}
+	if err != nil {
 		return auditErr(ctx, "append to audit log", err)
 	}
 	return nil
+}
+
+// appendSQLite appends through the writer connection. (A pool of one
+// connection, such as :memory:'s, cannot spare one, and takes the common
+// path.)
+func (s *AuditStore) appendSQLite(ctx context.Context, b audit.Batch) error {
+	w := &s.writer
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.conn == nil {
+		conn, err := s.db.sql.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		w.conn = conn
+	}
+	err := s.db.inTx(ctx, w.conn, func(q querier) error { return s.append(ctx, preparedQuerier{w}, b) })
+	if err != nil && w.conn.PingContext(context.WithoutCancel(ctx)) != nil {
+		w.close() // a broken connection: the next append takes a new one
+	}
+	return err
+}
+
+// close releases the writer connection; DB.Close calls it.
+func (s *AuditStore) close() {
+	s.writer.mu.Lock()
+	defer s.writer.mu.Unlock()
+	s.writer.close()
 }
 
 func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch) error {

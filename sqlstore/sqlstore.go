@@ -196,6 +196,7 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // Calling Close again returns the first result.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.audit.close()
 		if !db.owned {
 			return
 		}

@@ -140,9 +140,11 @@ func (d *decoder) fail(what string) {
 	d.b = nil
 }
 
+// uvarint and varint accept only the shortest encoding of a number, so
+// that every stored event has exactly one encoding.
 func (d *decoder) uvarint() uint64 {
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	if n <= 0 || n != uvarintLen(v) {
 		d.fail("number")
 		return 0
 	}
@@ -152,12 +154,26 @@ func (d *decoder) uvarint() uint64 {
 
 func (d *decoder) varint() int64 {
 	v, n := binary.Varint(d.b)
-	if n <= 0 {
+	ux := uint64(v) << 1 // zig-zag, as binary.AppendVarint encodes
+	if v < 0 {
+		ux = ^ux
+	}
+	if n <= 0 || n != uvarintLen(ux) {
 		d.fail("number")
 		return 0
 	}
 	d.b = d.b[n:]
 	return v
+}
+
+// uvarintLen is the length of the shortest encoding of v.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }
 
 // count reads a list length, bounded by what the rest of the record could

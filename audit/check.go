@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/internal/ascii"
 	"github.com/dataward/dataward/internal/valid"
 )
 
@@ -27,6 +28,8 @@ func check(e *Event) error {
 		switch {
 		case len(v) > MaxFieldLen:
 			return fmt.Sprintf("is longer than %d bytes", MaxFieldLen)
+		case ascii.Printable(v): // the usual case, checked 8 bytes at a time
+			return ""
 		case !utf8.ValidString(v):
 			return "is not valid UTF-8"
 		}

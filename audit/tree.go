@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -172,13 +173,18 @@ func (l *Logger) makeBatch(ctx context.Context, size int64, batch []*pending) (B
 		start := len(t.scratch)
 		t.scratch = encode(t.scratch, n, &p.event)
 		data := t.scratch[start:len(t.scratch):len(t.scratch)]
-		hashes, err := tlog.StoredHashes(n, data, read)
-		if err != nil {
-			return Batch{}, fmt.Errorf("audit: hash record %d: %w", n, err)
-		}
-		first := tlog.StoredHashIndex(0, n)
-		for j, h := range hashes {
-			b.Hashes = append(b.Hashes, StoredHash{Index: first + int64(j), Hash: h})
+		if !l.appendHashes(&b, n, data, base) {
+			// A left sibling is neither in this batch nor on the cached
+			// edge (the first append, or after another appender): let
+			// tlog read it from the store.
+			hashes, err := tlog.StoredHashes(n, data, read)
+			if err != nil {
+				return Batch{}, fmt.Errorf("audit: hash record %d: %w", n, err)
+			}
+			first := tlog.StoredHashIndex(0, n)
+			for j, h := range hashes {
+				b.Hashes = append(b.Hashes, StoredHash{Index: first + int64(j), Hash: h})
+			}
 		}
 		e := &p.event
 		b.Entries[i] = Entry{
@@ -285,4 +291,34 @@ func OpenCheckpoint(signed []byte, publicKey string) (origin string, size int64,
 	}
 	copy(root[:], h)
 	return origin, size, root, nil
+}
+
+// appendHashes appends to b.Hashes the hashes to store with record n, as
+// tlog.StoredHashes computes them (the record's leaf hash, then the hash of
+// each subtree the record completes), taking the left siblings from the
+// hashes of b, which start at storage index base, or from the cached right
+// edge of the tree. It reports false, appending nothing, if a sibling is
+// in neither. This is the common path of an append, and allocates nothing.
+func (l *Logger) appendHashes(b *Batch, n int64, data []byte, base int64) bool {
+	m := bits.TrailingZeros64(uint64(n + 1)) // subtrees that record n completes
+	var siblings [64]tlog.Hash
+	for i := range m {
+		x := tlog.StoredHashIndex(i, n>>uint(i)-1)
+		switch e := l.tree.edge[i]; {
+		case x >= base && x-base < int64(len(b.Hashes)):
+			siblings[i] = b.Hashes[x-base].Hash
+		case e.ok && e.Index == x:
+			siblings[i] = e.Hash
+		default:
+			return false
+		}
+	}
+	first := tlog.StoredHashIndex(0, n)
+	h := tlog.RecordHash(data)
+	b.Hashes = append(b.Hashes, StoredHash{Index: first, Hash: h})
+	for i := range m {
+		h = tlog.NodeHash(siblings[i], h)
+		b.Hashes = append(b.Hashes, StoredHash{Index: first + int64(i) + 1, Hash: h})
+	}
+	return true
 }

@@ -13,6 +13,15 @@
 // proofs that a third party checks with the public key alone, and [Verify],
 // which recomputes the tree and reports where a log was altered.
 //
+// [Middleware] records HTTP requests; [Logger.Query] reads events back,
+// optionally with inclusion proofs, and [WriteCSV], [WriteJSONLines] and
+// [WriteOCSF] export them for a report.
+//
+// Each event class has a delivery [Policy]: Durable (Record returns once
+// the event is stored), FailClosed (Record returns the store's error so that
+// the host can refuse the action) or Buffered (bounded, with dropped events
+// counted in a gap record). Concurrent Record calls share one append.
+//
 // The log is kept in a [Store]: [NewMemStore] in memory, the SQL store of
 // package sqlstore (SQLite or PostgreSQL), or the host's own, checked with
 // package audittest.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -484,24 +483,9 @@ func TestBlindIndexString(t *testing.T) {
 	assert.Contains(t, logged.String(), `"index":"pii.BlindIndex(\"customer.email\", 1 key)"`)
 }
 
-// biRace reports whether the test binary was built with -race, under which
-// sync.Pool drops items at random and allocation counts mean nothing.
-func biRace() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
-
 func TestBlindIndexAllocs(t *testing.T) {
-	if biRace() {
-		t.Skip("allocation counts are not meaningful under -race: sync.Pool drops items at random")
+	if raceEnabled {
+		t.Skip("skipped under -race, where sync.Pool drops items at random; runs in go test without -race")
 	}
 	keys, _ := biRotate(t, biKeys(t))
 	plain := biIndex(t, keys, "customer.email", nil)

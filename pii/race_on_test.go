@@ -2,4 +2,6 @@
 
 package pii_test
 
+// raceEnabled reports whether the tests were built with -race.
+
 const raceEnabled = true

@@ -25,7 +25,7 @@ import (
 const EnvVar = "DATAWARD_TEST_POSTGRES"
 
 // SkipMessage is why a test skips when [EnvVar] is unset.
-const SkipMessage = EnvVar + " is not set: PostgreSQL tests need a server; .ci/run starts one"
+const SkipMessage = EnvVar + " is not set: PostgreSQL tests run when it names a server (a postgres:// URL); .ci/run starts one and sets it"
 
 // BaseDSN returns the DSN in [EnvVar], or skips t if it is unset.
 func BaseDSN(t testing.TB) string {

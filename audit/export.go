@@ -231,30 +231,39 @@ type jsonResource struct {
 // decodes into a tlog.RecordProof with encoding/json). data holds the
 // protected forms only, never a clear Sensitive or Secret value.
 func WriteJSONLines(w io.Writer, events []StoredEvent) error {
+	return writeLines(w, events, "JSON lines", toJSONEvent)
+}
+
+func toJSONEvent(e *StoredEvent) any {
+	line := jsonEvent{
+		Index: e.Index, ID: e.ID, Time: formatTime(e.Time), Class: e.Class,
+		Action: e.Action, Outcome: e.Outcome, Reason: e.Reason,
+		Subject: string(e.Subject), Changes: toJSONChanges(e.Changes),
+		RequestID: e.RequestID, TraceID: e.TraceID, Metadata: attrObject(e.Metadata),
+		Data: e.Data, Proof: e.Proof,
+	}
+	if a := e.Actor; !a.isZero() {
+		line.Actor = &jsonActor{ID: a.ID, Kind: string(a.Kind), Tenant: a.Tenant, Roles: a.Roles, IP: a.SourceIP, UserAgent: a.UserAgent}
+	}
+	if e.Resource != (Resource{}) {
+		line.Resource = &jsonResource{Type: e.Resource.Type, ID: e.Resource.ID}
+	}
+	return &line
+}
+
+// writeLines writes one JSON object per event, made by line; format names
+// the format in errors.
+func writeLines(w io.Writer, events []StoredEvent, format string, line func(*StoredEvent) any) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	for i := range events {
-		e := &events[i]
-		line := jsonEvent{
-			Index: e.Index, ID: e.ID, Time: formatTime(e.Time), Class: e.Class,
-			Action: e.Action, Outcome: e.Outcome, Reason: e.Reason,
-			Subject: string(e.Subject), Changes: toJSONChanges(e.Changes),
-			RequestID: e.RequestID, TraceID: e.TraceID, Metadata: attrObject(e.Metadata),
-			Data: e.Data, Proof: e.Proof,
-		}
-		if a := e.Actor; !a.isZero() {
-			line.Actor = &jsonActor{ID: a.ID, Kind: string(a.Kind), Tenant: a.Tenant, Roles: a.Roles, IP: a.SourceIP, UserAgent: a.UserAgent}
-		}
-		if e.Resource != (Resource{}) {
-			line.Resource = &jsonResource{Type: e.Resource.Type, ID: e.Resource.ID}
-		}
-		if err := enc.Encode(&line); err != nil {
-			return fmt.Errorf("audit: write JSON lines: event %d: %w", e.Index, err)
+		if err := enc.Encode(line(&events[i])); err != nil {
+			return fmt.Errorf("audit: write %s: event %d: %w", format, events[i].Index, err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("audit: write JSON lines: %w", err)
+		return fmt.Errorf("audit: write %s: %w", format, err)
 	}
 	return nil
 }
@@ -389,18 +398,7 @@ type ocsfUnmapped struct {
 // The OCSF lines carry no proof: export [WriteJSONLines] alongside them
 // when the events must be checkable.
 func WriteOCSF(w io.Writer, events []StoredEvent) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for i := range events {
-		if err := enc.Encode(toOCSF(&events[i])); err != nil {
-			return fmt.Errorf("audit: write OCSF: event %d: %w", events[i].Index, err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("audit: write OCSF: %w", err)
-	}
-	return nil
+	return writeLines(w, events, "OCSF", func(e *StoredEvent) any { return toOCSF(e) })
 }
 
 func toOCSF(e *StoredEvent) *ocsfEvent {

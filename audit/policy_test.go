@@ -166,3 +166,36 @@ func TestDurableLeaderHonoursItsContext(t *testing.T) {
 	require.NoError(t, l.Close(ctx))
 	assert.Len(t, storedEntries(t, store), 1, "the event was stored once the store came back")
 }
+
+// lostReplyStore stores the first batch it is given, then reports an error
+// as if the commit's reply had been lost.
+type lostReplyStore struct {
+	*audit.MemStore
+	lost atomic.Bool
+}
+
+func (s *lostReplyStore) Append(ctx context.Context, b audit.Batch) error {
+	if err := s.MemStore.Append(ctx, b); err != nil {
+		return err
+	}
+	if s.lost.CompareAndSwap(false, true) {
+		return errors.New("connection reset after commit")
+	}
+	return nil
+}
+
+// A batch whose append failed may have been stored all the same; the retry
+// finds it and does not store it twice.
+func TestRetryAfterALostReplyStoresOnce(t *testing.T) {
+	store := &lostReplyStore{MemStore: audit.NewMemStore()}
+	l, err := audit.New(store, &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+	require.NoError(t, l.Record(ctx, audit.Event{Action: "auth.login"}))
+	require.NoError(t, l.Record(ctx, audit.Event{Action: "auth.logout"}))
+	require.NoError(t, l.Close(ctx))
+	entries := storedEntries(t, store)
+	require.Len(t, entries, 2, "each event once")
+	assert.Equal(t, []string{"auth.login", "auth.logout"}, []string{entries[0].Action, entries[1].Action})
+	_, err = audit.Verify(ctx, store, nil)
+	require.NoError(t, err)
+}

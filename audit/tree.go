@@ -22,7 +22,7 @@ type treeState struct {
 	// edge holds, per level, the last hash stored at that level: exactly
 	// the hashes that appending the next records needs, so that appends
 	// read nothing from the store while this Logger is the only appender.
-	edge [64]edgeHash
+	edge treeEdge
 	// unsure is the last batch whose append failed: it may have been
 	// stored all the same (a commit whose reply was lost), and is checked
 	// for before being appended again, so that it is never stored twice.
@@ -37,9 +37,27 @@ type treeState struct {
 	hashes  []StoredHash
 }
 
-type edgeHash struct {
+// treeEdge holds, per level, the last hash stored at that level: the right
+// edge of the tree, which is all that hashing the next record, or the root
+// of the tree so far, needs.
+type treeEdge [64]struct {
 	StoredHash
 	ok bool
+}
+
+// add records h as the latest hash of its level.
+func (e *treeEdge) add(h StoredHash) {
+	level, _ := tlog.SplitStoredHashIndex(h.Index)
+	e[level].StoredHash, e[level].ok = h, true
+}
+
+// get returns the hash at storage index x if it is on the edge.
+func (e *treeEdge) get(x int64) (tlog.Hash, bool) {
+	level, _ := tlog.SplitStoredHashIndex(x)
+	if h := e[level]; h.ok && h.Index == x {
+		return h.Hash, true
+	}
+	return tlog.Hash{}, false
 }
 
 type unsureAppend struct {
@@ -65,7 +83,7 @@ func (l *Logger) append(ctx context.Context, batch []*pending) error {
 				return err
 			}
 			t.size = size
-			t.edge = [64]edgeHash{}
+			t.edge = treeEdge{}
 			if t.lastCheckpoint == 0 {
 				if c, err := l.store.LatestCheckpoint(ctx); err == nil {
 					t.lastCheckpoint, t.lastCheckpointTime = c.Size, c.Time
@@ -94,8 +112,7 @@ func (l *Logger) append(ctx context.Context, batch []*pending) error {
 			return err
 		}
 		for _, h := range b.Hashes {
-			level, _ := tlog.SplitStoredHashIndex(h.Index)
-			t.edge[level] = edgeHash{h, true}
+			t.edge.add(h)
 		}
 		t.size += int64(len(batch))
 		return l.maybeCheckpoint(ctx)
@@ -137,37 +154,6 @@ func (l *Logger) makeBatch(ctx context.Context, size int64, batch []*pending) (B
 	defer func() { t.entries, t.hashes = b.Entries[:0], b.Hashes[:0] }()
 	t.scratch = t.scratch[:0]
 	base := tlog.StoredHashIndex(0, size)
-	read := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(indexes))
-		var missing []int64
-		var at []int // positions in out of the missing hashes
-		for i, x := range indexes {
-			level, _ := tlog.SplitStoredHashIndex(x)
-			switch e := l.tree.edge[level]; {
-			case x >= base && x-base < int64(len(b.Hashes)):
-				out[i] = b.Hashes[x-base].Hash
-			case e.ok && e.Index == x:
-				out[i] = e.Hash
-			default:
-				missing = append(missing, x)
-				at = append(at, i)
-			}
-		}
-		if len(missing) == 0 {
-			return out, nil
-		}
-		got, err := l.store.ReadHashes(ctx, missing)
-		if err != nil {
-			return nil, err
-		}
-		if len(got) != len(missing) {
-			return nil, fmt.Errorf("audit: store returned %d hashes for %d indexes", len(got), len(missing))
-		}
-		for j, i := range at {
-			out[i] = got[j]
-		}
-		return out, nil
-	})
 	for i, p := range batch {
 		n := size + int64(i)
 		start := len(t.scratch)
@@ -177,7 +163,7 @@ func (l *Logger) makeBatch(ctx context.Context, size int64, batch []*pending) (B
 			// A left sibling is neither in this batch nor on the cached
 			// edge (the first append, or after another appender): let
 			// tlog read it from the store.
-			hashes, err := tlog.StoredHashes(n, data, read)
+			hashes, err := tlog.StoredHashes(n, data, l.batchReader(ctx, &b, base))
 			if err != nil {
 				return Batch{}, fmt.Errorf("audit: hash record %d: %w", n, err)
 			}
@@ -303,15 +289,11 @@ func (l *Logger) appendHashes(b *Batch, n int64, data []byte, base int64) bool {
 	m := bits.TrailingZeros64(uint64(n + 1)) // subtrees that record n completes
 	var siblings [64]tlog.Hash
 	for i := range m {
-		x := tlog.StoredHashIndex(i, n>>uint(i)-1)
-		switch e := l.tree.edge[i]; {
-		case x >= base && x-base < int64(len(b.Hashes)):
-			siblings[i] = b.Hashes[x-base].Hash
-		case e.ok && e.Index == x:
-			siblings[i] = e.Hash
-		default:
+		h, ok := l.known(b, base, tlog.StoredHashIndex(i, n>>uint(i)-1))
+		if !ok {
 			return false
 		}
+		siblings[i] = h
 	}
 	first := tlog.StoredHashIndex(0, n)
 	h := tlog.RecordHash(data)
@@ -321,4 +303,46 @@ func (l *Logger) appendHashes(b *Batch, n int64, data []byte, base int64) bool {
 		b.Hashes = append(b.Hashes, StoredHash{Index: first + int64(i) + 1, Hash: h})
 	}
 	return true
+}
+
+// known returns the hash at storage index x if this Logger knows it without
+// asking the store: in the batch b being made, whose hashes start at
+// storage index base, or on the cached edge of the tree.
+func (l *Logger) known(b *Batch, base, x int64) (tlog.Hash, bool) {
+	if x >= base && x-base < int64(len(b.Hashes)) {
+		return b.Hashes[x-base].Hash, true
+	}
+	return l.tree.edge.get(x)
+}
+
+// batchReader reads the hashes that hashing a record of b needs: those the
+// Logger knows, and the rest from the store.
+func (l *Logger) batchReader(ctx context.Context, b *Batch, base int64) tlog.HashReader {
+	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(indexes))
+		var missing []int64
+		var at []int // positions in out of the missing hashes
+		for i, x := range indexes {
+			if h, ok := l.known(b, base, x); ok {
+				out[i] = h
+			} else {
+				missing = append(missing, x)
+				at = append(at, i)
+			}
+		}
+		if len(missing) == 0 {
+			return out, nil
+		}
+		got, err := l.store.ReadHashes(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		if len(got) != len(missing) {
+			return nil, fmt.Errorf("audit: store returned %d hashes for %d indexes", len(got), len(missing))
+		}
+		for j, i := range at {
+			out[i] = got[j]
+		}
+		return out, nil
+	})
 }

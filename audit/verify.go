@@ -95,7 +95,7 @@ type verifier struct {
 
 	// The recomputed tree: the right edge of stored hashes per level,
 	// enough to compute the next record's hashes and any root so far.
-	edge [64]edgeHash
+	edge treeEdge
 	// Checkpoints to check, by ascending size.
 	checkpoints []Checkpoint
 	trusted     int64 // the largest size among trusted checkpoints
@@ -160,8 +160,7 @@ func (v *verifier) run() (VerifyReport, error) {
 					return report, &DamageError{Index: p, Kind: BadHashes,
 						Detail: "a stored interior tree hash does not match the entries"}
 				}
-				level, _ := tlog.SplitStoredHashIndex(tlog.StoredHashIndex(0, p) + int64(j))
-				v.edge[level] = edgeHash{StoredHash{tlog.StoredHashIndex(0, p) + int64(j), h}, true}
+				v.edge.add(StoredHash{tlog.StoredHashIndex(0, p) + int64(j), h})
 			}
 			k += len(hashes)
 			// Every checkpoint of this size.
@@ -296,12 +295,11 @@ func hashRange(from, to int64) []int64 {
 func (v *verifier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		level, _ := tlog.SplitStoredHashIndex(x)
-		e := v.edge[level]
-		if !e.ok || e.Index != x {
+		h, ok := v.edge.get(x)
+		if !ok {
 			return nil, fmt.Errorf("audit: verify: hash %d is not on the tree's right edge", x)
 		}
-		out[i] = e.Hash
+		out[i] = h
 	}
 	return out, nil
 }

@@ -175,7 +175,7 @@ func newAuditStore(db *DB) *AuditStore {
 // is stored.
 func (s *AuditStore) Append(ctx context.Context, b audit.Batch) error {
 	if err := ctx.Err(); err != nil {
-		return auditErr(ctx, "append to audit log", err)
+		return storeErr(ctx, "append to audit log", err)
 	}
 	if len(b.Entries) == 0 {
 		return nil
@@ -187,7 +187,7 @@ func (s *AuditStore) Append(ctx context.Context, b audit.Batch) error {
 		err = s.db.withTx(ctx, func(q querier) error { return s.append(ctx, q, b) })
 	}
 	if err != nil {
-		return auditErr(ctx, "append to audit log", err)
+		return storeErr(ctx, "append to audit log", err)
 	}
 	return nil
 }
@@ -288,7 +288,7 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch) error
 // it.
 func (s *AuditStore) Size(ctx context.Context) (int64, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, auditErr(ctx, "audit log size", err)
+		return 0, storeErr(ctx, "audit log size", err)
 	}
 	var size int64
 	err := s.db.sql.QueryRowContext(ctx, s.qSize).Scan(&size)
@@ -296,7 +296,7 @@ func (s *AuditStore) Size(ctx context.Context) (int64, error) {
 		err = errors.New("the row of dataward_audit_head is missing")
 	}
 	if err != nil {
-		return 0, auditErr(ctx, "audit log size", err)
+		return 0, storeErr(ctx, "audit log size", err)
 	}
 	return size, nil
 }
@@ -305,7 +305,7 @@ func (s *AuditStore) Size(ctx context.Context) (int64, error) {
 // fewer at the end of the log. Times are in UTC, to the microsecond.
 func (s *AuditStore) ReadEntries(ctx context.Context, start int64, n int) ([]audit.Entry, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, auditErr(ctx, "read audit entries", err)
+		return nil, storeErr(ctx, "read audit entries", err)
 	}
 	if start < 0 || n < 0 {
 		return nil, fmt.Errorf("sqlstore: read audit entries (%d, %d): negative argument", start, n)
@@ -315,7 +315,7 @@ func (s *AuditStore) ReadEntries(ctx context.Context, start int64, n int) ([]aud
 	}
 	out, err := s.queryEntries(ctx, s.qRead, start, int64(n))
 	if err != nil {
-		return nil, auditErr(ctx, "read audit entries", err)
+		return nil, storeErr(ctx, "read audit entries", err)
 	}
 	return out, nil
 }
@@ -325,7 +325,7 @@ func (s *AuditStore) ReadEntries(ctx context.Context, start int64, n int) ([]aud
 // was never stored is an error matching [audit.ErrNotFound].
 func (s *AuditStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, auditErr(ctx, "read audit hashes", err)
+		return nil, storeErr(ctx, "read audit hashes", err)
 	}
 	out := make([]tlog.Hash, len(indexes))
 	if len(indexes) == 0 {
@@ -333,7 +333,7 @@ func (s *AuditStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Ha
 	}
 	found, err := s.readHashes(ctx, indexes)
 	if err != nil {
-		return nil, auditErr(ctx, "read audit hashes", err)
+		return nil, storeErr(ctx, "read audit hashes", err)
 	}
 	for i, x := range indexes {
 		h, ok := found[x]
@@ -426,7 +426,7 @@ func ceilMicro(t time.Time) time.Time {
 // after the cursor f.After without reading the rest.
 func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, auditErr(ctx, "query audit log", err)
+		return nil, storeErr(ctx, "query audit log", err)
 	}
 	if f.Limit <= 0 {
 		return nil, fmt.Errorf("sqlstore: query audit log: Limit must be positive, not %d", f.Limit)
@@ -443,7 +443,7 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 	args = append(args, int64(f.Limit))
 	out, err := s.queryEntries(ctx, s.queryText(fields), args...)
 	if err != nil {
-		return nil, auditErr(ctx, "query audit log", err)
+		return nil, storeErr(ctx, "query audit log", err)
 	}
 	return out, nil
 }
@@ -493,11 +493,11 @@ func (s *AuditStore) queryEntries(ctx context.Context, query string, args ...any
 // recorded: then it does nothing (INSERT ... ON CONFLICT DO NOTHING).
 func (s *AuditStore) AddCheckpoint(ctx context.Context, c audit.Checkpoint) error {
 	if err := ctx.Err(); err != nil {
-		return auditErr(ctx, "add audit checkpoint", err)
+		return storeErr(ctx, "add audit checkpoint", err)
 	}
 	_, err := s.db.sql.ExecContext(ctx, s.qAddCheckpoint, c.Size, c.Root[:], s.db.dialect.timeArg(c.Time), bytesArg(c.Note))
 	if err != nil {
-		return auditErr(ctx, "add audit checkpoint", err)
+		return storeErr(ctx, "add audit checkpoint", err)
 	}
 	return nil
 }
@@ -507,26 +507,26 @@ func (s *AuditStore) AddCheckpoint(ctx context.Context, c audit.Checkpoint) erro
 // less returns none.
 func (s *AuditStore) Checkpoints(ctx context.Context, minSize int64, limit int) ([]audit.Checkpoint, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, auditErr(ctx, "read audit checkpoints", err)
+		return nil, storeErr(ctx, "read audit checkpoints", err)
 	}
 	if limit <= 0 {
 		return nil, nil
 	}
 	rows, err := s.db.sql.QueryContext(ctx, s.qCheckpoints, minSize, int64(limit))
 	if err != nil {
-		return nil, auditErr(ctx, "read audit checkpoints", err)
+		return nil, storeErr(ctx, "read audit checkpoints", err)
 	}
 	defer rows.Close()
 	var out []audit.Checkpoint
 	for rows.Next() {
 		c, err := scanCheckpoint(rows)
 		if err != nil {
-			return nil, auditErr(ctx, "read audit checkpoints", err)
+			return nil, storeErr(ctx, "read audit checkpoints", err)
 		}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, auditErr(ctx, "read audit checkpoints", err)
+		return nil, storeErr(ctx, "read audit checkpoints", err)
 	}
 	return out, nil
 }
@@ -535,14 +535,14 @@ func (s *AuditStore) Checkpoints(ctx context.Context, minSize int64, limit int) 
 // an error matching [audit.ErrNotFound] if there is none.
 func (s *AuditStore) LatestCheckpoint(ctx context.Context) (audit.Checkpoint, error) {
 	if err := ctx.Err(); err != nil {
-		return audit.Checkpoint{}, auditErr(ctx, "latest audit checkpoint", err)
+		return audit.Checkpoint{}, storeErr(ctx, "latest audit checkpoint", err)
 	}
 	c, err := scanCheckpoint(s.db.sql.QueryRowContext(ctx, s.qLatestCheckpoint))
 	if errors.Is(err, sql.ErrNoRows) {
 		return audit.Checkpoint{}, fmt.Errorf("sqlstore: latest audit checkpoint: %w: none recorded", audit.ErrNotFound)
 	}
 	if err != nil {
-		return audit.Checkpoint{}, auditErr(ctx, "latest audit checkpoint", err)
+		return audit.Checkpoint{}, storeErr(ctx, "latest audit checkpoint", err)
 	}
 	return c, nil
 }
@@ -560,10 +560,10 @@ func scanCheckpoint(row rowScanner) (audit.Checkpoint, error) {
 	return c, nil
 }
 
-// auditErr prefixes err with the operation. When ctx is done, the error
+// storeErr prefixes err with the operation, for every store of the package. When ctx is done, the error
 // also matches ctx.Err(), even if the driver reported the interruption in
 // its own words.
-func auditErr(ctx context.Context, op string, err error) error {
+func storeErr(ctx context.Context, op string, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("sqlstore: %s: %w: %w", op, cerr, err)
 	}

@@ -64,11 +64,11 @@ func newKeyStore(db *DB) *KeyStore {
 // [pii.ErrKeyNotFound] if the table has no row for subject.
 func (s *KeyStore) Get(ctx context.Context, subject dataward.SubjectID) (pii.KeyRecord, error) {
 	if err := ctx.Err(); err != nil {
-		return pii.KeyRecord{}, keyErr("get key", err)
+		return pii.KeyRecord{}, storeErr(ctx, "get key", err)
 	}
 	rec, err := s.get(ctx, subject)
 	if err != nil && !errors.Is(err, pii.ErrKeyNotFound) {
-		return pii.KeyRecord{}, keyErr("get key", err)
+		return pii.KeyRecord{}, storeErr(ctx, "get key", err)
 	}
 	return rec, err
 }
@@ -88,7 +88,7 @@ func (s *KeyStore) get(ctx context.Context, subject dataward.SubjectID) (pii.Key
 // inserted, by a read of the winner's row.
 func (s *KeyStore) Create(ctx context.Context, rec pii.KeyRecord) (pii.KeyRecord, error) {
 	if err := ctx.Err(); err != nil {
-		return pii.KeyRecord{}, keyErr("create key", err)
+		return pii.KeyRecord{}, storeErr(ctx, "create key", err)
 	}
 	d := s.db.dialect
 	got, err := scanKeyRecord(s.db.sql.QueryRowContext(ctx, s.qCreate,
@@ -97,7 +97,7 @@ func (s *KeyStore) Create(ctx context.Context, rec pii.KeyRecord) (pii.KeyRecord
 		got, err = s.get(ctx, rec.Subject)
 	}
 	if err != nil {
-		return pii.KeyRecord{}, keyErr("create key", err)
+		return pii.KeyRecord{}, storeErr(ctx, "create key", err)
 	}
 	return got, nil
 }
@@ -134,7 +134,7 @@ func (s *KeyStore) Create(ctx context.Context, rec pii.KeyRecord) (pii.KeyRecord
 //     data it protects.
 func (s *KeyStore) Shred(ctx context.Context, subject dataward.SubjectID, at time.Time) (pii.KeyRecord, error) {
 	if err := ctx.Err(); err != nil {
-		return pii.KeyRecord{}, keyErr("shred key", err)
+		return pii.KeyRecord{}, storeErr(ctx, "shred key", err)
 	}
 	rec, err := scanKeyRecord(s.db.sql.QueryRowContext(ctx, s.qShred, string(subject), s.db.dialect.timeArg(at)))
 	switch {
@@ -147,7 +147,7 @@ func (s *KeyStore) Shred(ctx context.Context, subject dataward.SubjectID, at tim
 		rec, err = s.get(ctx, subject)
 	}
 	if err != nil {
-		return pii.KeyRecord{}, keyErr("shred key", err)
+		return pii.KeyRecord{}, storeErr(ctx, "shred key", err)
 	}
 	return rec, nil
 }
@@ -157,26 +157,26 @@ func (s *KeyStore) Shred(ctx context.Context, subject dataward.SubjectID, at tim
 // less returns no records.
 func (s *KeyStore) List(ctx context.Context, after dataward.SubjectID, limit int) ([]pii.KeyRecord, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, keyErr("list keys", err)
+		return nil, storeErr(ctx, "list keys", err)
 	}
 	if limit <= 0 {
 		return nil, nil
 	}
 	rows, err := s.db.sql.QueryContext(ctx, s.qList, string(after), int64(limit))
 	if err != nil {
-		return nil, keyErr("list keys", err)
+		return nil, storeErr(ctx, "list keys", err)
 	}
 	defer rows.Close()
 	var out []pii.KeyRecord
 	for rows.Next() {
 		rec, err := scanKeyRecord(rows)
 		if err != nil {
-			return nil, keyErr("list keys", err)
+			return nil, storeErr(ctx, "list keys", err)
 		}
 		out = append(out, rec)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, keyErr("list keys", err)
+		return nil, storeErr(ctx, "list keys", err)
 	}
 	return out, nil
 }
@@ -187,14 +187,14 @@ func (s *KeyStore) List(ctx context.Context, after dataward.SubjectID, limit int
 // how many rows it changed; on error it changes none.
 func (s *KeyStore) Replace(ctx context.Context, rs []pii.Replacement) (int, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, keyErr("replace keys", err)
+		return 0, storeErr(ctx, "replace keys", err)
 	}
 	if len(rs) == 0 {
 		return 0, nil
 	}
 	n, err := s.replace(ctx, rs)
 	if err != nil {
-		return 0, keyErr("replace keys", err)
+		return 0, storeErr(ctx, "replace keys", err)
 	}
 	return n, nil
 }
@@ -251,8 +251,4 @@ func scanKeyRecord(row rowScanner) (pii.KeyRecord, error) {
 	rec.Subject = dataward.SubjectID(subject)
 	rec.KeyID = uint32(keyID)
 	return rec, nil
-}
-
-func keyErr(op string, err error) error {
-	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }

@@ -258,10 +258,9 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 	if policy, ok := l.opts.Policies[p.event.Class]; ok {
 		p.policy = policy
 	}
-	policy := p.policy
 
 	l.mu.Lock()
-	if policy == Buffered {
+	if p.policy == Buffered {
 		switch {
 		case l.closed:
 			l.mu.Unlock()

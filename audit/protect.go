@@ -23,6 +23,10 @@ type Sealer interface {
 	OpenString(ctx context.Context, subject dataward.SubjectID, field, sealed string) (string, error)
 }
 
+// sealedPrefix starts a value sealed by the Sealer: pii.TextPrefix, which
+// this package cannot import (pii imports audit).
+const sealedPrefix = "dw1:"
+
 // HashPrefix starts every value stored as a keyed hash (Sensitive).
 const HashPrefix = "h1:"
 
@@ -144,7 +148,7 @@ func (l *Logger) SubjectKey(subject dataward.SubjectID) string {
 // cannot open because subject is unknown become [Sealed].
 func (l *Logger) reveal(ctx context.Context, e *Event, subject dataward.SubjectID) {
 	open := func(field, v string) string {
-		if !strings.HasPrefix(v, "dw1:") {
+		if !strings.HasPrefix(v, sealedPrefix) {
 			return v
 		}
 		if l.sealer == nil || subject == "" {

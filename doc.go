@@ -5,6 +5,12 @@
 //
 //   - [github.com/dataward/dataward/pii]: field-level encryption with a data key
 //     per data subject, crypto-shredding, blind indexes and masking.
+//   - [github.com/dataward/dataward/audit]: a tamper-evident audit log (a
+//     Merkle tree with signed checkpoints and proofs) of actions on personal
+//     data.
+//   - [github.com/dataward/dataward/consent]: consent records with proof,
+//     checks in nanoseconds, withdrawal, double opt-in, one-click
+//     unsubscribe and Global Privacy Control.
 //   - [github.com/dataward/dataward/sqlstore]: SQL implementations of every
 //     package's Store, on SQLite (the embedded default) and PostgreSQL.
 //

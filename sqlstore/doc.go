@@ -30,6 +30,12 @@
 //     Merkle tree hashes), dataward_audit_checkpoints
 //     (signed checkpoints) and dataward_audit_head (one row: the log's
 //     size, whose lock serialises appenders).
+//   - [DB.ConsentStore]: the consent ledger of package consent, in
+//     dataward_consent_records (the records, by tenant and Seq) and
+//     dataward_consent_heads (one row per tenant: its last Seq, whose lock
+//     serialises a tenant's appenders so that records appear in Seq order
+//     without gaps). On PostgreSQL, appends notify the channel
+//     dataward_consent, which [ConsentStore.Watch] listens to.
 //
 // # SQLite
 //
@@ -73,7 +79,7 @@
 // A package that needs tables adds one file to the directory migrations/
 // of this package and nothing else:
 //
-//	migrations/0002_consent.sql
+//	migrations/0004_retention.sql
 //
 // The number is the next unused one (numbers are never reused or changed
 // once released; the name after it is lower case, with underscores). The
@@ -88,7 +94,7 @@
 //	{{INT64_KEY}}      INTEGER on SQLite (so that INTEGER PRIMARY KEY is the rowid), BIGINT on PostgreSQL
 //
 // When a step cannot be written once, give it two files with the same
-// number and name, 0002_consent.sqlite.sql and 0002_consent.postgres.sql (a
+// number and name, 0004_retention.sqlite.sql and 0004_retention.postgres.sql (a
 // version with only one of them is recorded as a no-op on the other
 // dialect). Queries are written with ? placeholders and passed through the
 // dialect's rebind, and timestamps are bound and scanned with the helpers

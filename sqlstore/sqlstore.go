@@ -32,16 +32,17 @@ type Options struct {
 
 // DB is a SQLite or PostgreSQL database holding the tables of dataward's
 // stores. Get one from [Open] or [OpenDB], then the stores from its methods
-// ([DB.KeyStore], [DB.AuditStore]). A DB is safe for concurrent use, and
-// any number of processes may share one database.
+// ([DB.KeyStore], [DB.AuditStore], [DB.ConsentStore]). A DB is safe for
+// concurrent use, and any number of processes may share one database.
 type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	owned   bool // Close closes sql
 	clock   dataward.Clock
 
-	keys  *KeyStore
-	audit *AuditStore
+	keys    *KeyStore
+	audit   *AuditStore
+	consent *ConsentStore
 
 	closeOnce sync.Once
 	closeErr  error
@@ -180,6 +181,7 @@ func newDB(pool *sql.DB, dialect Dialect, owned bool, opts *Options) *DB {
 	}
 	db.keys = newKeyStore(db)
 	db.audit = newAuditStore(db)
+	db.consent = newConsentStore(db)
 	return db
 }
 

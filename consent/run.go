@@ -1,0 +1,181 @@
+package consent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dataward/dataward"
+)
+
+// followPage is how many records Run reads at a time when catching up.
+const followPage = 1000
+
+// Run follows the Store, so that choices recorded by other processes reach
+// this Ledger's cache within a second, and checks answered from the cache
+// need not read the Store again. It blocks until ctx is done and then
+// returns ctx's error; the caller owns the goroutine:
+//
+//	go ledger.Run(ctx)
+//
+// With a Store that is a [Watcher] (such as sqlstore's, which uses
+// PostgreSQL's LISTEN/NOTIFY), Run waits for its signals; with another, it
+// polls every quarter of Options.MaxStale (at most every 250ms). If watching
+// fails, Run reports the error to Options.OnError, falls back to
+// reading the Store for checks as if it were not running, and tries again
+// with a growing delay (up to 30s).
+func (l *Ledger) Run(ctx context.Context) error {
+	cursor := int64(-1) // not known yet
+	delay := 100 * time.Millisecond
+	for {
+		err := l.followOnce(ctx, &cursor)
+		l.follow.Store(false)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if l.onError != nil {
+			l.onError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+}
+
+// Following reports whether Run is following the Store, so that checks are
+// answered from the cache alone.
+func (l *Ledger) Following() bool { return l.follow.Load() }
+
+// followOnce watches the Store and applies what it tells until watching
+// fails or ctx is done.
+func (l *Ledger) followOnce(ctx context.Context, cursor *int64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	changed := make(chan struct{}, 1)
+	errc := make(chan error, 1)
+	if w, ok := l.store.(Watcher); ok {
+		go func() { errc <- w.Watch(ctx, l.tenant, changed) }()
+	} else {
+		go func() { errc <- poll(ctx, l.pollInterval(), changed) }()
+	}
+	for {
+		select {
+		case err := <-errc:
+			if err == nil {
+				err = fmt.Errorf("consent: the store stopped watching")
+			}
+			return err
+		case <-changed:
+		}
+		if err := l.catchUp(ctx, cursor); err != nil {
+			return err
+		}
+		l.follow.Store(true)
+	}
+}
+
+func (l *Ledger) pollInterval() time.Duration {
+	if l.maxStale <= 0 {
+		return 250 * time.Millisecond
+	}
+	return min(time.Duration(l.maxStale)/4, 250*time.Millisecond)
+}
+
+func poll(ctx context.Context, every time.Duration, changed chan<- struct{}) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// catchUp applies the records added since *cursor to the cache. The first
+// time, when the cursor is not known, it starts from the Store's head and
+// empties the cache, whose entries may predate it.
+func (l *Ledger) catchUp(ctx context.Context, cursor *int64) error {
+	if *cursor < 0 {
+		head, err := l.store.Head(ctx, l.tenant)
+		if err != nil {
+			return fmt.Errorf("consent: reading the ledger's head: %w", err)
+		}
+		l.cache.clear()
+		*cursor = head
+		return nil
+	}
+	for {
+		recs, err := l.store.Since(ctx, l.tenant, *cursor, followPage)
+		if err != nil {
+			return fmt.Errorf("consent: following the ledger: %w", err)
+		}
+		reg := l.reg.Load()
+		for _, r := range recs {
+			l.cache.apply(reg, r)
+			*cursor = r.Seq
+		}
+		if len(recs) < followPage {
+			return nil
+		}
+	}
+}
+
+// Warm reads the whole ledger and caches the state of every subject in it
+// (up to Options.CacheSize subjects), so that the first checks after start
+// need not read the Store. Start Run first when the Ledger will follow the
+// Store: Run empties the cache when it starts following.
+func (l *Ledger) Warm(ctx context.Context) error {
+	reg := l.reg.Load()
+	loaded := monotonic()
+	head, err := l.store.Head(ctx, l.tenant)
+	if err != nil {
+		return fmt.Errorf("consent: reading the ledger's head: %w", err)
+	}
+	gens := make(map[*shard]uint64, cacheShards)
+	for i := range l.cache.shards {
+		s := &l.cache.shards[i]
+		s.mu.RLock()
+		gens[s] = s.gen
+		s.mu.RUnlock()
+	}
+	entries := make(map[string]*entry)
+	for after := int64(0); after < head; {
+		recs, err := l.store.Since(ctx, l.tenant, after, MaxPage)
+		if err != nil {
+			return fmt.Errorf("consent: reading the ledger: %w", err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for _, r := range recs {
+			after = r.Seq
+			if r.Seq > head {
+				break
+			}
+			i, ok := reg.index[r.Purpose]
+			if !ok {
+				continue
+			}
+			e := entries[string(r.Subject)]
+			if e == nil {
+				e = &entry{loaded: loaded, states: make([]state, len(reg.purposes))}
+				entries[string(r.Subject)] = e
+			}
+			e.states[i].apply(r)
+		}
+	}
+	for subject, e := range entries {
+		s := l.cache.shard(dataward.SubjectID(subject))
+		l.cache.put(dataward.SubjectID(subject), e, gens[s])
+	}
+	return nil
+}

@@ -2,15 +2,13 @@ package audit
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/dataward/dataward/internal/uuid7"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -114,8 +112,8 @@ type Options struct {
 type Logger struct {
 	store   Store
 	hashKey []byte
-	macs    *sync.Pool // of *macState keyed with hashKey
-	ids     *ids
+	macs    *sync.Pool       // of *macState keyed with hashKey
+	ids     *uuid7.Generator // event ids: a random base counted from, not ten random bytes per event
 	sealer  Sealer
 	fields  map[Field]Sensitivity
 	opts    Options
@@ -233,7 +231,7 @@ func New(store Store, opts *Options) (*Logger, error) {
 		opts:    o,
 	}
 	l.macs = newMACPool(l.hashKey)
-	l.ids = newIDs()
+	l.ids = uuid7.NewGenerator()
 	l.roomCond = sync.NewCond(&l.mu)
 	l.tree.size = -1 // unknown until the first append reads it
 	return l, nil
@@ -312,7 +310,7 @@ func (l *Logger) prepare(ctx context.Context, e *Event) error {
 	if e.ID == "" || e.Time.IsZero() {
 		now := l.opts.Clock.Now()
 		if e.ID == "" {
-			e.ID = l.ids.next(now)
+			e.ID = l.ids.Next(now)
 		}
 		if e.Time.IsZero() {
 			e.Time = now
@@ -398,7 +396,7 @@ func (l *Logger) gapRecord(n int64) *pending {
 	now := l.opts.Clock.Now().UTC().Truncate(time.Microsecond)
 	return &pending{
 		event: Event{
-			ID: newID(now), Time: now, Action: GapAction, Outcome: Failure,
+			ID: uuid7.New(now), Time: now, Action: GapAction, Outcome: Failure,
 			Actor:    Actor{ID: "dataward/audit", Kind: dataward.ActorSystem},
 			Reason:   fmt.Sprintf("%d buffered events were dropped", n),
 			Metadata: []Attr{{Key: "dropped", Value: fmt.Sprint(n)}},
@@ -502,59 +500,4 @@ func (l *Logger) Close(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// ids makes event ids: UUIDv7, time-ordered and unique. Rather than read
-// ten random bytes per event (as much time as a third of the rest of a
-// Record), each Logger draws a random base once and counts from it (RFC
-// 9562, section 6.2, method 3: ids of one Logger never repeat, and those of
-// two Loggers collide only if their 74-bit random bases do). Ids need to be
-// unique, not secret.
-type ids struct {
-	randA uint16 // 12 random bits, the same for every id of this Logger
-	base  uint64 // random
-	seq   atomic.Uint64
-}
-
-func newIDs() *ids {
-	var b [10]byte
-	rand.Read(b[:])
-	return &ids{randA: binary.BigEndian.Uint16(b[:2]) & 0x0fff, base: binary.BigEndian.Uint64(b[2:])}
-}
-
-// next returns an id for an event at t.
-func (g *ids) next(t time.Time) string {
-	var u [16]byte
-	ms := uint64(t.UnixMilli())
-	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
-	binary.BigEndian.PutUint16(u[6:], 0x7000|g.randA)
-	binary.BigEndian.PutUint64(u[8:], g.base+g.seq.Add(1))
-	u[8] = u[8]&0x3f | 0x80
-	return formatUUID(&u)
-}
-
-// newID returns a UUIDv7 with fresh randomness, for the rare events the
-// Logger makes itself.
-func newID(t time.Time) string {
-	var u [16]byte
-	ms := uint64(t.UnixMilli())
-	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
-	rand.Read(u[6:])
-	u[6] = u[6]&0x0f | 0x70
-	u[8] = u[8]&0x3f | 0x80
-	return formatUUID(&u)
-}
-
-func formatUUID(u *[16]byte) string {
-	var s [36]byte
-	hex.Encode(s[0:8], u[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], u[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], u[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], u[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], u[10:])
-	return string(s[:])
 }

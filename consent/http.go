@@ -195,14 +195,17 @@ func (l *Ledger) ApplyGPC(ctx context.Context, subject dataward.SubjectID, ev Ev
 	}
 	reg := l.reg.Load()
 	var out []Record
+	var e *entry // read once: appending for one purpose leaves the others' states alone
 	for i := range reg.purposes {
 		p := &reg.purposes[i]
 		if !p.GPC {
 			continue
 		}
-		e, err := l.entry(ctx, reg, subject)
-		if err != nil {
-			return out, err
+		if e == nil {
+			var err error
+			if e, err = l.entry(ctx, reg, subject); err != nil {
+				return out, err
+			}
 		}
 		st := e.states[i]
 		kind, note := Withdrawn, ""

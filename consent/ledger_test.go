@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/audit"
 	"github.com/dataward/dataward/consent"
 )
 
@@ -443,4 +444,59 @@ func TestConcurrentChoicesAndChecks(t *testing.T) {
 		s := dataward.SubjectID(fmt.Sprintf("u%d", i))
 		assert.Equal(t, allowed(t, fresh, s, email), allowed(t, f.l, s, email), s)
 	}
+}
+
+func TestAuditFailureKeepsTheRecord(t *testing.T) {
+	ctx := context.Background()
+	alog, err := audit.New(audit.NewMemStore(), &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+	require.NoError(t, alog.Close(ctx)) // every Record now fails with ErrClosed
+	f := newLedger(t, &consent.Options{Audit: alog})
+	rec, err := f.l.Withdraw(ctx, consent.Choice{Subject: "u1", Purpose: email})
+	require.ErrorIs(t, err, audit.ErrClosed)
+	assert.Contains(t, err.Error(), "is stored, but its audit event failed")
+	assert.Equal(t, int64(1), rec.Seq, "the person's choice is never lost to an audit failure")
+	assert.Equal(t, consent.ReasonWithdrawn, allowed(t, f.l, "u1", email).Reason)
+}
+
+// brokenWatcher is a Store whose Watch always fails.
+type brokenWatcher struct{ *consent.MemStore }
+
+func (brokenWatcher) Watch(context.Context, string, chan<- struct{}) error {
+	return errors.New("connection refused")
+}
+
+func TestRunReportsALostWatchAndChecksReadTheStore(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store := consent.NewMemStore()
+	errs := make(chan error, 10)
+	reader, err := consent.New(brokenWatcher{store}, &consent.Options{MaxStale: -1, OnError: func(err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	}})
+	require.NoError(t, err)
+	require.NoError(t, reader.Register(purposes()...))
+	done := make(chan error, 1)
+	go func() { done <- reader.Run(ctx) }()
+	select {
+	case err := <-errs:
+		require.ErrorContains(t, err, "connection refused")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not report the failed watch")
+	}
+	assert.False(t, reader.Following())
+
+	// Not following, with MaxStale < 0: every check reads the store.
+	writer, err := consent.New(store, nil)
+	require.NoError(t, err)
+	require.NoError(t, writer.Register(purposes()...))
+	assert.False(t, allowed(t, reader, "u1", email).Allowed)
+	_, err = writer.Give(ctx, give(consent.Choice{Subject: "u1"}))
+	require.NoError(t, err)
+	assert.True(t, allowed(t, reader, "u1", email).Allowed, "seen at once, not from a stale cache")
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
 }

@@ -50,7 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) consent.Store) {
 	conformance.Run(t, watchCases, func(t *testing.T) consent.Store {
 		s := newStore(t)
 		if _, ok := s.(consent.Watcher); !ok {
-			t.Skipf("%T does not implement consent.Watcher", s)
+			t.Skipf("%T does not implement consent.Watcher: the Watch cases run only for stores that do (MemStore and sqlstore.ConsentStore do)", s)
 		}
 		return s
 	})

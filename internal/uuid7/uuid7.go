@@ -30,12 +30,20 @@ func NewGenerator() *Generator {
 
 // Next returns an id for something that happened at t.
 func (g *Generator) Next(t time.Time) string {
+	var s [36]byte
+	g.Put(&s, t)
+	return string(s[:])
+}
+
+// Put writes an id for something that happened at t into s, for callers
+// that keep ids in buffers of their own.
+func (g *Generator) Put(s *[36]byte, t time.Time) {
 	var u [16]byte
 	putMillis(&u, t)
 	binary.BigEndian.PutUint16(u[6:], 0x7000|g.randA)
 	binary.BigEndian.PutUint64(u[8:], g.base+g.seq.Add(1))
 	u[8] = u[8]&0x3f | 0x80
-	return format(&u)
+	format(s, &u)
 }
 
 // New returns an id for t with fresh randomness, for ids made rarely.
@@ -45,7 +53,9 @@ func New(t time.Time) string {
 	rand.Read(u[6:])
 	u[6] = u[6]&0x0f | 0x70
 	u[8] = u[8]&0x3f | 0x80
-	return format(&u)
+	var s [36]byte
+	format(&s, &u)
+	return string(s[:])
 }
 
 func putMillis(u *[16]byte, t time.Time) {
@@ -53,8 +63,8 @@ func putMillis(u *[16]byte, t time.Time) {
 	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
 }
 
-func format(u *[16]byte) string {
-	var s [36]byte
+// format writes u into s in the text form of RFC 9562.
+func format(s *[36]byte, u *[16]byte) {
 	hex.Encode(s[0:8], u[0:4])
 	s[8] = '-'
 	hex.Encode(s[9:13], u[4:6])
@@ -64,5 +74,4 @@ func format(u *[16]byte) string {
 	hex.Encode(s[19:23], u[8:10])
 	s[23] = '-'
 	hex.Encode(s[24:], u[10:])
-	return string(s[:])
 }

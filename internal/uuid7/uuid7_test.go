@@ -1,4 +1,4 @@
-package audit
+package uuid7
 
 import (
 	"regexp"
@@ -10,15 +10,15 @@ import (
 var uuidV7 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestIDsAreUniqueUUIDv7(t *testing.T) {
-	g1, g2 := newIDs(), newIDs()
+	g1, g2 := NewGenerator(), NewGenerator()
 	now := time.Now()
 	seen := make(map[string]bool)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, g := range []*ids{g1, g2, g1, g2} {
+	for _, g := range []*Generator{g1, g2, g1, g2} {
 		wg.Go(func() {
 			for range 5000 {
-				id := g.next(now)
+				id := g.Next(now)
 				mu.Lock()
 				if seen[id] {
 					t.Errorf("id %s made twice", id)
@@ -32,11 +32,11 @@ func TestIDsAreUniqueUUIDv7(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if id := newID(now); !uuidV7.MatchString(id) {
+	if id := New(now); !uuidV7.MatchString(id) {
 		t.Errorf("%s is not a UUIDv7", id)
 	}
 	// Time-ordered across milliseconds.
-	if a, b := g1.next(now), g1.next(now.Add(time.Millisecond)); a >= b {
+	if a, b := g1.Next(now), g1.Next(now.Add(time.Millisecond)); a >= b {
 		t.Errorf("%s is not before %s", a, b)
 	}
 }

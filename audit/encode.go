@@ -29,9 +29,20 @@ var errEncoding = errors.New("audit: malformed stored record")
 // encode appends the canonical encoding of e, stored at index, to dst. e
 // holds protected values.
 func encode(dst []byte, index int64, e *Event) []byte {
+	return encodeRecord(dst, index, e, nil)
+}
+
+// encodeRecord is encode with id, if not nil, as the event's ID in place of
+// e.ID: the Logger keeps the IDs it makes as bytes (see pending.id).
+func encodeRecord(dst []byte, index int64, e *Event, id []byte) []byte {
 	dst = append(dst, encodingMagic...)
 	dst = binary.AppendUvarint(dst, uint64(index))
-	dst = appendString(dst, e.ID)
+	if id != nil {
+		dst = binary.AppendUvarint(dst, uint64(len(id)))
+		dst = append(dst, id...)
+	} else {
+		dst = appendString(dst, e.ID)
+	}
 	dst = binary.AppendVarint(dst, e.Time.UnixMicro())
 	dst = appendString(dst, e.Class)
 	dst = appendString(dst, e.Action)

@@ -2,10 +2,13 @@ package audit
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/dataward/dataward"
 )
 
 // decode never panics, whatever it is given, and what it decodes encodes
@@ -42,5 +45,36 @@ func FuzzVerifyGarbage(f *testing.F) {
 			t.Fatal(err)
 		}
 		_, _ = Verify(context.Background(), s, nil)
+	})
+}
+
+// usual, check's fast path, accepts only events that the field-by-field
+// check accepts too.
+func FuzzCheckUsual(f *testing.F) {
+	f.Add("customer.update", "cust-42", "staff-1", "email", "a***@example.com", "route", "PUT /x", "success", uint8(0))
+	f.Add("auth login", "", "", "", "", "", "", "denied", uint8(1))
+	f.Add("a.b", "ünï", "x\x7f", "", "b", "", "v", "failure", uint8(3))
+	f.Add("a.b", "s", "x", "f", "\x00", "k", "", "", uint8(2))
+	// Events that break one rule each.
+	f.Add("a.b", "s", "x", "f", "v", "k", "v", "success", uint8(3))
+	f.Add("a.b", "s", "x", "f", "v", "k", "v", "done", uint8(0))
+	f.Add("a b", "s", "x", "f", "v", "k", "v", "success", uint8(0))
+	f.Add("a.b", "s", "x", "", "v", "k", "v", "success", uint8(0))
+	f.Add("a.b", "s", "x", "f", "v", "", "v", "success", uint8(0))
+	f.Add("a.b", strings.Repeat("s", 256), "x", "f", "v", "k", "v", "success", uint8(0))
+	f.Add("a.b", "s", strings.Repeat("x", 1025), "f", "v", "k", "v", "success", uint8(0))
+	f.Fuzz(func(t *testing.T, action, subject, actor, field, value, key, mdValue, outcome string, sens uint8) {
+		e := Event{
+			ID: "0190b7a2-0000-7000-8000-000000000000", Action: action, Subject: dataward.SubjectID(subject),
+			Actor:    Actor{ID: actor, Roles: []string{actor}, UserAgent: value},
+			Resource: Resource{Type: "customer", ID: subject}, Outcome: Outcome(outcome), Reason: value,
+			Changes:  []Change{{Field: field, Before: value, After: value}},
+			Metadata: []Attr{{Key: key, Value: mdValue, Sensitivity: Sensitivity(sens)}},
+		}
+		if usual(&e) {
+			if err := checkFields(&e); err != nil {
+				t.Fatalf("usual accepts an event that check rejects: %v", err)
+			}
+		}
 	})
 }

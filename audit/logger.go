@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dataward/dataward/internal/uuid7"
@@ -27,6 +28,11 @@ const (
 	// FailClosed: Record returns once the event is durably stored, or
 	// returns the store's error at once, so that the host can refuse the
 	// action it was about to take.
+	//
+	// An error does not prove that the event is absent from the log: an
+	// append whose reply was lost (a connection cut during the commit)
+	// may have committed all the same. The host refuses the action; the
+	// log may still show the attempt, never the event twice.
 	FailClosed
 	// Buffered: Record returns at once; the event is stored with the next
 	// batch. When the buffer is full (Options.BufferSize), or the store
@@ -116,15 +122,21 @@ type Logger struct {
 	ids     *uuid7.Generator // event ids: a random base counted from, not ten random bytes per event
 	sealer  Sealer
 	fields  map[Field]Sensitivity
+	sens    fieldSensitivities // the same as fields
 	opts    Options
 
 	mu       sync.Mutex
 	roomCond *sync.Cond // signalled when the queue shrinks
 	queue    []*pending
 	flushing bool
-	timer    *time.Timer // pending flush of Buffered events
-	dropped  int64       // Buffered events dropped since the last gap record
-	closed   bool
+	batch    []*pending // reused by the flushing role
+	// idle, made by a Close that waits, is closed (and cleared) when the
+	// flushing role is given up: what Close waits for, with its context.
+	idle chan struct{}
+
+	timer   *time.Timer // pending flush of Buffered events
+	dropped int64       // Buffered events dropped since the last gap record
+	closed  bool
 
 	tree treeState // guarded by the flushing role
 }
@@ -133,16 +145,74 @@ type Logger struct {
 type pending struct {
 	event  Event // protected
 	policy Policy
-	// The outcome: err, once finished is set by whoever stores the event.
-	// A caller that waits on another's flush gets it through done too.
+	now    time.Time // the clock when the event was recorded, if Record read it
+	// id is the event's ID when Record made it (genID), event.ID being
+	// then "": a string of its own would be garbage, allocated for every
+	// event, and a string over these bytes (unsafe.String) would change
+	// when p is reused, under whoever still held it (an error message, a
+	// store that kept it). The bytes are only ever copied: into the
+	// encoding, or by eventID.
+	id    [36]byte
+	genID bool
+	// The outcome: err, once finished is set by whoever stores the event
+	// (finished is read by the flushing caller, while a retrying
+	// goroutine may set it). A caller that waits on another's flush gets
+	// it through done too.
 	err      error
-	finished bool
-	done     chan error // nil for Buffered events and for the flushing caller's own
+	finished atomic.Bool
+	done     chan error // nil for Buffered events, and for the flushing caller's own until store1 hands it to a retrying goroutine
+	// spare is a channel for done that this pending kept from an earlier
+	// use: empty, since its caller received from it.
+	spare chan error
+}
+
+// pendings recycles pending events, which are large: a Record that
+// allocated one would spend more on it, and on collecting it, than on
+// encoding the event.
+var pendings = sync.Pool{New: func() any { return new(pending) }}
+
+// newPending returns a pending event holding e.
+func newPending(e Event) *pending {
+	p := pendings.Get().(*pending)
+	p.event = e
+	return p
+}
+
+// ch returns an empty channel for p.done.
+func (p *pending) ch() chan error {
+	if p.spare != nil {
+		return p.spare
+	}
+	return make(chan error, 1)
+}
+
+// free recycles p. Only the owner of p calls it, once nothing else refers
+// to p: the caller of Record once its event is delivered (it received the
+// outcome, or stored the event itself), or the flusher for a Buffered
+// event, which has no caller waiting.
+func (p *pending) free() {
+	spare := p.spare
+	if p.done != nil {
+		spare = p.done
+	}
+	p.event, p.policy, p.now, p.err, p.done, p.spare, p.genID = Event{}, 0, time.Time{}, nil, nil, spare, false
+	p.finished.Store(false)
+	pendings.Put(p)
+}
+
+// eventID returns the ID of p's event, in a string of its own: for the
+// rare paths that keep it (a failed append), not for every event.
+func (p *pending) eventID() string {
+	if p.genID {
+		return string(p.id[:])
+	}
+	return p.event.ID
 }
 
 // deliver reports the outcome of storing p.
 func (p *pending) deliver(err error) {
-	p.err, p.finished = err, true
+	p.err = err
+	p.finished.Store(true)
 	if p.done != nil {
 		p.done <- err
 	}
@@ -228,6 +298,7 @@ func New(store Store, opts *Options) (*Logger, error) {
 		hashKey: append([]byte(nil), o.HashKey...),
 		sealer:  o.Sealer,
 		fields:  fields,
+		sens:    sensitivitiesOf(fields),
 		opts:    o,
 	}
 	l.macs = newMACPool(l.hashKey)
@@ -248,8 +319,10 @@ func New(store Store, opts *Options) (*Logger, error) {
 // waits (a Durable event is stored all the same once the store allows);
 // [ErrClosed] after [Logger.Close].
 func (l *Logger) Record(ctx context.Context, e Event) error {
-	p := &pending{event: e} // the one copy of e; prepared in place
-	if err := l.prepare(ctx, &p.event); err != nil {
+	p := newPending(e) // the one copy of e; prepared in place
+	var err error
+	if p.now, p.genID, err = l.prepare(ctx, &p.event, &p.id); err != nil {
+		p.free()
 		return err
 	}
 	p.policy = l.opts.DefaultPolicy
@@ -262,11 +335,15 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 		switch {
 		case l.closed:
 			l.mu.Unlock()
+			p.free()
 			return ErrClosed
 		case len(l.queue) >= l.opts.BufferSize:
 			l.dropped++
+			l.mu.Unlock()
+			p.free()
+			return nil
 		default:
-			l.queue = append(l.queue, p)
+			l.queue = append(l.queue, p) // freed once stored or dropped
 			if !l.flushing && l.timer == nil {
 				l.timer = time.AfterFunc(l.opts.FlushDelay, l.flushBuffered)
 			}
@@ -279,6 +356,7 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 	}
 	if l.closed {
 		l.mu.Unlock()
+		p.free()
 		return ErrClosed
 	}
 	// The first caller to find no flush in progress stores the queue,
@@ -286,31 +364,40 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 	lead := !l.flushing
 	if lead {
 		l.flushing = true
-	} else {
-		p.done = make(chan error, 1)
+	}
+	if !lead {
+		p.done = p.ch()
 	}
 	l.queue = append(l.queue, p)
 	l.mu.Unlock()
 	if lead {
 		l.flush(p)
 		if p.done == nil { // stored, or failed, by this caller's own flush
-			return p.err
+			err := p.err
+			p.free()
+			return err
 		}
 	}
 	select {
 	case err := <-p.done:
+		p.free()
 		return err
 	case <-ctx.Done():
+		// p stays queued, or in flight: whoever stores it delivers to
+		// p.done, which has room, and p is left to the garbage collector.
 		return fmt.Errorf("audit: record %q: %w", e.Action, ctx.Err())
 	}
 }
 
-// prepare fills in, checks and protects e.
-func (l *Logger) prepare(ctx context.Context, e *Event) error {
+// prepare fills in, checks and protects e. A missing ID is made in id, and
+// reported by genID (e.ID stays ""; encodeRecord writes id in its place).
+// It returns the clock reading it took for a missing ID or Time, if any.
+func (l *Logger) prepare(ctx context.Context, e *Event, id *[36]byte) (now time.Time, genID bool, err error) {
 	if e.ID == "" || e.Time.IsZero() {
-		now := l.opts.Clock.Now()
+		now = l.opts.Clock.Now()
 		if e.ID == "" {
-			e.ID = l.ids.Next(now)
+			l.ids.Put(id, now)
+			genID = true
 		}
 		if e.Time.IsZero() {
 			e.Time = now
@@ -326,20 +413,20 @@ func (l *Logger) prepare(ctx context.Context, e *Event) error {
 		e.Outcome = Success
 	}
 	if err := check(e); err != nil {
-		return err
+		return now, genID, err
 	}
 	if len(l.hashKey) == 0 {
 		for _, a := range e.Metadata {
 			if a.Sensitivity != Public {
-				return (&dataward.ValidationError{Package: "audit"}).Add("metadata["+a.Key+"]",
+				return now, genID, (&dataward.ValidationError{Package: "audit"}).Add("metadata["+a.Key+"]",
 					"is "+a.Sensitivity.String()+", which needs Options.HashKey").Err()
 			}
 		}
 	}
 	if err := l.protectEvent(ctx, e); err != nil {
-		return fmt.Errorf("audit: record %q: protect fields: %w", e.Action, err)
+		return now, genID, fmt.Errorf("audit: record %q: protect fields: %w", e.Action, err)
 	}
-	return nil
+	return now, genID, nil
 }
 
 // flush is run by the one caller that holds the flushing role: it stores
@@ -351,6 +438,7 @@ func (l *Logger) flush(mine *pending) {
 		l.mu.Lock()
 		if len(l.queue) == 0 && l.dropped == 0 {
 			l.flushing = false
+			l.wakeClose()
 			l.mu.Unlock()
 			return
 		}
@@ -361,8 +449,8 @@ func (l *Logger) flush(mine *pending) {
 			return
 		}
 		n := min(len(l.queue), l.opts.MaxBatch)
-		batch := make([]*pending, n, n+1)
-		copy(batch, l.queue)
+		batch := append(l.batch[:0], l.queue[:n]...)
+		l.batch = batch[:0]
 		l.queue = append(l.queue[:0], l.queue[n:]...)
 		if l.dropped > 0 {
 			batch = append(batch, l.gapRecord(l.dropped))
@@ -376,7 +464,7 @@ func (l *Logger) flush(mine *pending) {
 	}
 }
 
-func (p *pending) delivered() bool { return p.finished }
+func (p *pending) delivered() bool { return p.finished.Load() }
 
 // flushBuffered runs when Buffered events have waited FlushDelay.
 func (l *Logger) flushBuffered() {
@@ -415,9 +503,7 @@ func (l *Logger) store1(batch []*pending, mine *pending) (handedOff bool) {
 	for attempt := 0; ; attempt++ {
 		err := l.append(ctx, batch)
 		if err == nil {
-			for _, p := range batch {
-				p.deliver(nil)
-			}
+			l.delivered(batch)
 			return false
 		}
 		// FailClosed callers learn at once; Buffered events are dropped
@@ -431,6 +517,7 @@ func (l *Logger) store1(batch []*pending, mine *pending) (handedOff bool) {
 				l.mu.Lock()
 				l.dropped++
 				l.mu.Unlock()
+				p.free()
 			default:
 				kept = append(kept, p)
 			}
@@ -446,11 +533,33 @@ func (l *Logger) store1(batch []*pending, mine *pending) (handedOff bool) {
 			l.opts.OnError(fmt.Errorf("audit: storing %d durable events, will retry: %w", len(batch), err))
 		}
 		if mine != nil && slices.Contains(batch, mine) {
-			mine.done = make(chan error, 1) // before anyone can deliver to it
+			if mine.done == nil {
+				mine.done = mine.ch() // before anyone can deliver to it
+			}
 			go l.retry(batch)
 			return true
 		}
 		time.Sleep(min(time.Duration(1<<min(attempt, 10))*10*time.Millisecond, 5*time.Second))
+	}
+}
+
+// delivered reports to the events of batch that they are stored.
+func (l *Logger) delivered(batch []*pending) {
+	for _, p := range batch {
+		if p.policy == Buffered {
+			p.free() // no caller waits for it
+		} else {
+			p.deliver(nil)
+		}
+	}
+}
+
+// wakeClose wakes a Close waiting for the flushing role to be given up.
+// l.mu is held.
+func (l *Logger) wakeClose() {
+	if l.idle != nil {
+		close(l.idle)
+		l.idle = nil
 	}
 }
 
@@ -474,24 +583,29 @@ func (l *Logger) Close(ctx context.Context) error {
 		l.timer = nil
 	}
 	l.mu.Unlock()
-	// Take the flushing role, and drain the queue.
+	// Take the flushing role, and drain the queue; or wait for whoever
+	// holds the role to finish.
 	for {
 		l.mu.Lock()
-		if !l.flushing {
-			if len(l.queue) == 0 && l.dropped == 0 {
-				l.mu.Unlock()
-				break
-			}
+		if !l.flushing && (len(l.queue) > 0 || l.dropped > 0) {
 			l.flushing = true
 			l.mu.Unlock()
 			l.flush(nil)
 			continue
 		}
+		if !l.flushing {
+			l.mu.Unlock()
+			break
+		}
+		if l.idle == nil {
+			l.idle = make(chan struct{})
+		}
+		idle := l.idle
 		l.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("audit: close: %w", ctx.Err())
-		case <-time.After(time.Millisecond):
+		case <-idle:
 		}
 	}
 	if l.opts.Signer != nil {

@@ -2,10 +2,13 @@ package audit
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
 	"sync"
+	"time"
+	"unsafe"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -13,17 +16,21 @@ import (
 // MemStore is a [Store] in memory: the reference implementation, for tests
 // and programs whose log need not outlive them. It is safe for concurrent
 // use.
+//
+// A MemStore holds no pointers per entry: entries are records in large byte
+// blocks and hashes are arrays, so that the garbage collector never scans
+// them however long the log grows.
 type MemStore struct {
 	mu          sync.RWMutex
-	entries     chunks[Entry] // Data points into arena
-	arena       arena
+	entries     entryLog
 	hashes      chunks[tlog.Hash] // by storage index
 	checkpoints []Checkpoint
 }
 
 // chunks is an append-only sequence kept in fixed-size blocks, so that
 // appending never copies what is already stored (a plain slice of a
-// million entries copies them all each time it grows).
+// million entries copies them all each time it grows). T holds no
+// pointers.
 type chunks[T any] struct {
 	blocks [][]T
 	n      int64
@@ -36,32 +43,22 @@ func (c *chunks[T]) len() int64 { return c.n }
 func (c *chunks[T]) at(i int64) *T { return &c.blocks[i/chunkSize][i%chunkSize] }
 
 func (c *chunks[T]) append(v T) {
-	if c.n%chunkSize == 0 {
-		c.blocks = append(c.blocks, make([]T, 0, chunkSize))
-	}
-	b := &c.blocks[len(c.blocks)-1]
-	*b = append(*b, v)
-	c.n++
+	c.grow(1)
+	c.appendGrown(v)
 }
 
-// arena keeps the entries' encodings in large blocks: one allocation per
-// megabyte rather than one per entry, which the garbage collector would
-// otherwise have to track one by one.
-type arena struct{ block []byte }
-
-const arenaBlock = 1 << 20
-
-// copy returns a copy of b that lives in the arena.
-func (a *arena) copy(b []byte) []byte {
-	if len(b) > arenaBlock/4 {
-		return slices.Clone(b)
+// grow makes room for n more values, so that appendGrown can add them.
+func (c *chunks[T]) grow(n int) {
+	for need := c.n + int64(n); int64(len(c.blocks))*chunkSize < need; {
+		c.blocks = append(c.blocks, newBlock[T](chunkSize))
 	}
-	if len(a.block)+len(b) > cap(a.block) {
-		a.block = make([]byte, 0, arenaBlock)
-	}
-	start := len(a.block)
-	a.block = append(a.block, b...)
-	return a.block[start:len(a.block):len(a.block)]
+}
+
+// appendGrown appends v, for which grow made room: the usual append,
+// without its check.
+func (c *chunks[T]) appendGrown(v T) {
+	c.blocks[c.n/chunkSize] = append(c.blocks[c.n/chunkSize], v)
+	c.n++
 }
 
 // all returns a copy of the sequence as one slice (for tests).
@@ -78,6 +75,142 @@ func (c *chunks[T]) set(vs []T) {
 	*c = chunks[T]{}
 	for _, v := range vs {
 		c.append(v)
+	}
+}
+
+// newBlock returns an empty slice with room for n values of T, its memory
+// mapped in at once (see prefault): a store that keeps everything writes to
+// fresh memory all the time, and taking a page fault for each page of it
+// costs more than the rest of an append.
+func newBlock[T any](n int) []T {
+	b := make([]T, 0, n)
+	var zero T
+	prefault(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b))), n*int(unsafe.Sizeof(zero))))
+	return b
+}
+
+// entryLog keeps the entries of a MemStore. Each entry is a record in a
+// large block of bytes:
+//
+//	Index (varint) | Time: Unix seconds (varint), nanoseconds (uvarint) |
+//	Action, Class, ActorID, Subject, ResourceType, ResourceID, Outcome,
+//	Data, each its length (uvarint) and bytes
+//
+// and locs gives where each record starts. Records are only appended: the
+// bytes of a block never change once written.
+type entryLog struct {
+	blocks [][]byte
+	cur    int            // the block that small records go to; -1 for none
+	locs   chunks[uint64] // per entry: block index << 32 | offset in the block
+}
+
+const (
+	arenaBlock = 1 << 20
+	// recordOverhead bounds the bytes of a record other than its strings
+	// and Data: three numbers and eight lengths.
+	recordOverhead = 11 * binary.MaxVarintLen64
+)
+
+func (l *entryLog) len() int64 { return l.locs.len() }
+
+// add appends e.
+func (l *entryLog) add(e *Entry) {
+	need := recordOverhead + len(e.Action) + len(e.Class) + len(e.ActorID) + len(e.Subject) +
+		len(e.ResourceType) + len(e.ResourceID) + len(e.Outcome) + len(e.Data)
+	if len(l.blocks) == 0 {
+		l.cur = -1
+	}
+	var i int
+	switch {
+	case need > arenaBlock/4: // a block of its own
+		i = len(l.blocks)
+		l.blocks = append(l.blocks, make([]byte, 0, need))
+	case l.cur < 0 || len(l.blocks[l.cur])+need > cap(l.blocks[l.cur]):
+		l.cur = len(l.blocks)
+		i = l.cur
+		l.blocks = append(l.blocks, newBlock[byte](arenaBlock))
+	default:
+		i = l.cur
+	}
+	b := l.blocks[i]
+	l.locs.append(uint64(i)<<32 | uint64(len(b)))
+	b = binary.AppendVarint(b, e.Index)
+	b = binary.AppendVarint(b, e.Time.Unix())
+	b = binary.AppendUvarint(b, uint64(e.Time.Nanosecond()))
+	for _, s := range [...]string{e.Action, e.Class, e.ActorID, e.Subject, e.ResourceType, e.ResourceID, string(e.Outcome)} {
+		b = appendString(b, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Data)))
+	l.blocks[i] = append(b, e.Data...)
+}
+
+// at returns entry i. Its strings and Data point into the block, which
+// never changes, so they can be read but Data must not be handed out: the
+// caller owns what it receives (see own).
+func (l *entryLog) at(i int64) Entry {
+	loc := *l.locs.at(i)
+	b := l.blocks[loc>>32][uint32(loc):]
+	var e Entry
+	var n int
+	e.Index, n = binary.Varint(b)
+	b = b[n:]
+	sec, n := binary.Varint(b)
+	b = b[n:]
+	nsec, n := binary.Uvarint(b)
+	b = b[n:]
+	e.Time = time.Unix(sec, int64(nsec)).UTC()
+	str := func() string {
+		size, n := binary.Uvarint(b)
+		s := b[n : n+int(size)]
+		b = b[n+int(size):]
+		return unsafe.String(unsafe.SliceData(s), len(s))
+	}
+	e.Action, e.Class, e.ActorID, e.Subject = str(), str(), str(), str()
+	e.ResourceType, e.ResourceID, e.Outcome = str(), str(), Outcome(str())
+	size, n := binary.Uvarint(b)
+	e.Data = b[n : n+int(size) : n+int(size)]
+	return e
+}
+
+// own returns e, read with at, in memory of its own: the caller may keep
+// it after the store is gone and change its Data. Data and the strings
+// share one allocation, the strings after the end of Data (whose capacity
+// ends with it, so that they cannot be written through it).
+func own(e Entry) Entry {
+	strs := [...]*string{&e.Action, &e.Class, &e.ActorID, &e.Subject, &e.ResourceType, &e.ResourceID, (*string)(&e.Outcome)}
+	size := len(e.Data)
+	for _, p := range strs {
+		size += len(*p)
+	}
+	buf := make([]byte, size)
+	n := copy(buf, e.Data)
+	e.Data = buf[:n:n]
+	for _, p := range strs {
+		if len(*p) == 0 {
+			*p = ""
+			continue
+		}
+		start := n
+		n += copy(buf[n:], *p)
+		*p = unsafe.String(&buf[start], n-start)
+	}
+	return e
+}
+
+// all returns every entry, owned (for tests).
+func (l *entryLog) all() []Entry {
+	out := make([]Entry, l.len())
+	for i := range out {
+		out[i] = own(l.at(int64(i)))
+	}
+	return out
+}
+
+// set replaces the entries (for tests).
+func (l *entryLog) set(entries []Entry) {
+	*l = entryLog{}
+	for i := range entries {
+		l.add(&entries[i])
 	}
 }
 
@@ -111,12 +244,12 @@ func (s *MemStore) Append(ctx context.Context, b Batch) error {
 			return fmt.Errorf("audit: stored hash %d appended where %d is next", h.Index, next+int64(i))
 		}
 	}
-	for _, e := range b.Entries {
-		e.Data = s.arena.copy(e.Data)
-		s.entries.append(e)
+	for i := range b.Entries {
+		s.entries.add(&b.Entries[i])
 	}
+	s.hashes.grow(len(b.Hashes))
 	for _, h := range b.Hashes {
-		s.hashes.append(h.Hash)
+		s.hashes.appendGrown(h.Hash)
 	}
 	return nil
 }
@@ -147,9 +280,7 @@ func (s *MemStore) ReadEntries(ctx context.Context, start int64, n int) ([]Entry
 	end := min(start+int64(n), s.entries.len())
 	out := make([]Entry, 0, end-start)
 	for i := start; i < end; i++ {
-		e := *s.entries.at(i)
-		e.Data = slices.Clone(e.Data)
-		out = append(out, e)
+		out = append(out, own(s.entries.at(i)))
 	}
 	return out, nil
 }
@@ -184,9 +315,8 @@ func (s *MemStore) Query(ctx context.Context, f Filter) ([]Entry, error) {
 	start := max(f.After+1, 0)
 	var out []Entry
 	for i := start; i < s.entries.len() && len(out) < f.Limit; i++ {
-		if e := *s.entries.at(i); f.Matches(e) {
-			e.Data = slices.Clone(e.Data)
-			out = append(out, e)
+		if e := s.entries.at(i); f.Matches(e) {
+			out = append(out, own(e))
 		}
 	}
 	return out, nil

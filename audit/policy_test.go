@@ -199,3 +199,26 @@ func TestRetryAfterALostReplyStoresOnce(t *testing.T) {
 	_, err = audit.Verify(ctx, store, nil)
 	require.NoError(t, err)
 }
+
+// A batch whose append failed but was stored all the same is retried
+// without the events whose callers were already told (Buffered ones are
+// counted as dropped, FailClosed ones fail): the retry still finds it
+// stored, and does not store its Durable events twice.
+func TestRetryOfWhatRemainsOfALostReplyStoresOnce(t *testing.T) {
+	store := &lostReplyStore{MemStore: audit.NewMemStore()}
+	l, err := audit.New(store, &audit.Options{HashKey: make([]byte, 32), FlushDelay: time.Hour,
+		Policies: map[string]audit.Policy{"metrics": audit.Buffered}})
+	require.NoError(t, err)
+	require.NoError(t, l.Record(ctx, audit.Event{Class: "metrics", Action: "page.view"})) // queued
+	require.NoError(t, l.Record(ctx, audit.Event{Action: "customer.update"}))             // stored with it
+	require.NoError(t, l.Close(ctx))
+	n := 0
+	for _, e := range storedEntries(t, store) {
+		if e.Action == "customer.update" {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "the durable event is stored once")
+	_, err = audit.Verify(ctx, store, nil)
+	require.NoError(t, err)
+}

@@ -93,21 +93,21 @@ func (l *Logger) protect(ctx context.Context, field string, s Sensitivity, subje
 func (l *Logger) protectEvent(ctx context.Context, e *Event) error {
 	subject := e.Subject
 	var err error
-	set := func(field Field, v *string) {
-		if err == nil {
-			*v, err = l.protect(ctx, string(field), l.fields[field], subject, *v)
+	set := func(field Field, s Sensitivity, v *string) {
+		if err == nil && s != Public {
+			*v, err = l.protect(ctx, string(field), s, subject, *v)
 		}
 	}
-	set(FieldActorID, &e.Actor.ID)
-	set(FieldActorIP, &e.Actor.SourceIP)
-	set(FieldActorUserAgent, &e.Actor.UserAgent)
-	set(FieldResourceID, &e.Resource.ID)
-	set(FieldReason, &e.Reason)
-	if len(e.Changes) > 0 && l.fields[FieldChanges] != Public {
+	set(FieldActorID, l.sens.actorID, &e.Actor.ID)
+	set(FieldActorIP, l.sens.actorIP, &e.Actor.SourceIP)
+	set(FieldActorUserAgent, l.sens.actorUserAgent, &e.Actor.UserAgent)
+	set(FieldResourceID, l.sens.resourceID, &e.Resource.ID)
+	set(FieldReason, l.sens.reason, &e.Reason)
+	if len(e.Changes) > 0 && l.sens.changes != Public {
 		changes := make([]Change, len(e.Changes))
 		for i, c := range e.Changes {
 			field := "change." + c.Field
-			s := l.fields[FieldChanges]
+			s := l.sens.changes
 			if err == nil {
 				c.Before, err = l.protect(ctx, field+".before", s, subject, c.Before)
 			}
@@ -128,10 +128,24 @@ func (l *Logger) protectEvent(ctx context.Context, e *Event) error {
 		}
 		e.Metadata = md
 	}
-	if l.fields[FieldSubject] != Public {
+	if l.sens.subject != Public {
 		e.Subject = dataward.SubjectID(l.hash(string(FieldSubject), string(subject)))
 	}
 	return err
+}
+
+// fieldSensitivities is Logger.fields as a struct, read on every Record
+// without a map lookup.
+type fieldSensitivities struct {
+	actorID, actorIP, actorUserAgent, subject, resourceID, reason, changes Sensitivity
+}
+
+func sensitivitiesOf(fields map[Field]Sensitivity) fieldSensitivities {
+	return fieldSensitivities{
+		actorID: fields[FieldActorID], actorIP: fields[FieldActorIP], actorUserAgent: fields[FieldActorUserAgent],
+		subject: fields[FieldSubject], resourceID: fields[FieldResourceID], reason: fields[FieldReason],
+		changes: fields[FieldChanges],
+	}
 }
 
 // SubjectKey returns the form in which the log stores subject: the subject

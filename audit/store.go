@@ -76,7 +76,8 @@ type Store interface {
 	// append takes effect; if another appender got there first, Append
 	// stores nothing and returns an error matching ErrConflict. Several
 	// processes may share a store: the order of the log is total, without
-	// gaps or forks.
+	// gaps or forks. The Logger reuses b's memory (the slices, and each
+	// entry's Data) once Append returns: a store copies what it keeps.
 	Append(ctx context.Context, b Batch) error
 
 	// Size returns the number of entries in the log.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -31,10 +32,9 @@ type treeState struct {
 	lastCheckpoint     int64
 	lastCheckpointTime time.Time
 
-	// Reused by makeBatch.
+	// Reused by makeBatch: the store copies what it keeps.
 	scratch []byte
-	entries []Entry
-	hashes  []StoredHash
+	batch   Batch
 }
 
 // treeEdge holds, per level, the last hash stored at that level: the right
@@ -49,6 +49,20 @@ type treeEdge [64]struct {
 func (e *treeEdge) add(h StoredHash) {
 	level, _ := tlog.SplitStoredHashIndex(h.Index)
 	e[level].StoredHash, e[level].ok = h, true
+}
+
+// addBatch records the hashes stored with the records from n on, in
+// storage order: each record's leaf hash, then one hash per subtree that
+// the record completes. It is add without working out each hash's level.
+func (e *treeEdge) addBatch(n int64, hashes []StoredHash) {
+	for len(hashes) > 0 {
+		levels := min(bits.TrailingZeros64(uint64(n+1))+1, len(hashes))
+		for level, h := range hashes[:levels] {
+			e[level].StoredHash, e[level].ok = h, true
+		}
+		hashes = hashes[levels:]
+		n++
+	}
 }
 
 // get returns the hash at storage index x if it is on the edge.
@@ -106,16 +120,14 @@ func (l *Logger) append(ctx context.Context, batch []*pending) error {
 			t.size = -1
 			ids := make([]string, len(batch))
 			for i, p := range batch {
-				ids[i] = p.event.ID
+				ids[i] = p.eventID() // a copy: kept past p's reuse
 			}
 			t.unsure = &unsureAppend{start: b.Entries[0].Index, ids: ids}
 			return err
 		}
-		for _, h := range b.Hashes {
-			t.edge.add(h)
-		}
+		t.edge.addBatch(t.size, b.Hashes)
 		t.size += int64(len(batch))
-		return l.maybeCheckpoint(ctx)
+		return l.maybeCheckpoint(ctx, batch)
 	}
 }
 
@@ -127,7 +139,19 @@ func (l *Logger) alreadyStored(ctx context.Context, batch []*pending) (bool, err
 		return false, nil
 	}
 	l.tree.unsure = nil
-	if l.tree.size < u.start+int64(len(u.ids)) || len(batch) != len(u.ids) || batch[0].event.ID != u.ids[0] {
+	if l.tree.size < u.start+int64(len(u.ids)) || len(batch) == 0 || len(batch) > len(u.ids) {
+		return false, nil
+	}
+	// The batch retried is the failed one without its FailClosed and
+	// Buffered events, whose callers were told of the failure (see
+	// store1): if that one was stored all the same, so is this one.
+	j := 0
+	for _, id := range u.ids {
+		if j < len(batch) && batch[j].eventID() == id {
+			j++
+		}
+	}
+	if j != len(batch) {
 		return false, nil
 	}
 	entries, err := l.store.ReadEntries(ctx, u.start, len(u.ids))
@@ -150,20 +174,28 @@ func (l *Logger) makeBatch(ctx context.Context, size int64, batch []*pending) (B
 	// The store copies what it keeps, so the batch's memory is reused from
 	// one append to the next.
 	t := &l.tree
-	b := Batch{Entries: slices.Grow(t.entries[:0], len(batch))[:len(batch)], Hashes: t.hashes[:0]}
-	defer func() { t.entries, t.hashes = b.Entries[:0], b.Hashes[:0] }()
+	b := &t.batch
+	b.Entries = slices.Grow(b.Entries[:0], len(batch))[:len(batch)]
+	b.Hashes = b.Hashes[:0]
 	t.scratch = t.scratch[:0]
 	base := tlog.StoredHashIndex(0, size)
 	for i, p := range batch {
 		n := size + int64(i)
+		// The record follows the RFC 6962 leaf prefix, a zero byte, so
+		// that its leaf hash is one call.
+		t.scratch = append(t.scratch, 0)
 		start := len(t.scratch)
-		t.scratch = encode(t.scratch, n, &p.event)
+		var id []byte
+		if p.genID {
+			id = p.id[:]
+		}
+		t.scratch = encodeRecord(t.scratch, n, &p.event, id)
 		data := t.scratch[start:len(t.scratch):len(t.scratch)]
-		if !l.appendHashes(&b, n, data, base) {
+		if !l.appendHashes(b, n, sha256.Sum256(t.scratch[start-1:]), base) {
 			// A left sibling is neither in this batch nor on the cached
 			// edge (the first append, or after another appender): let
 			// tlog read it from the store.
-			hashes, err := tlog.StoredHashes(n, data, l.batchReader(ctx, &b, base))
+			hashes, err := tlog.StoredHashes(n, data, l.batchReader(ctx, b, base))
 			if err != nil {
 				return Batch{}, fmt.Errorf("audit: hash record %d: %w", n, err)
 			}
@@ -179,16 +211,26 @@ func (l *Logger) makeBatch(ctx context.Context, size int64, batch []*pending) (B
 			ResourceType: e.Resource.Type, ResourceID: e.Resource.ID, Outcome: e.Outcome,
 		}
 	}
-	return b, nil
+	return *b, nil
 }
 
-// maybeCheckpoint signs a checkpoint if one is due.
-func (l *Logger) maybeCheckpoint(ctx context.Context) error {
+// maybeCheckpoint signs a checkpoint if one is due, once batch is stored.
+func (l *Logger) maybeCheckpoint(ctx context.Context, batch []*pending) error {
 	t := &l.tree
 	if l.opts.Signer == nil || t.size <= t.lastCheckpoint {
 		return nil
 	}
-	now := l.opts.Clock.Now()
+	// The latest clock reading that Record took for an event of the
+	// batch, microseconds old, spares reading the clock again.
+	var now time.Time
+	for _, p := range batch {
+		if p.now.After(now) {
+			now = p.now
+		}
+	}
+	if now.IsZero() {
+		now = l.opts.Clock.Now()
+	}
 	if t.size-t.lastCheckpoint < l.opts.CheckpointEvery && now.Sub(t.lastCheckpointTime) < l.opts.CheckpointInterval {
 		return nil
 	}
@@ -280,26 +322,27 @@ func OpenCheckpoint(signed []byte, publicKey string) (origin string, size int64,
 }
 
 // appendHashes appends to b.Hashes the hashes to store with record n, as
-// tlog.StoredHashes computes them (the record's leaf hash, then the hash of
-// each subtree the record completes), taking the left siblings from the
-// hashes of b, which start at storage index base, or from the cached right
-// edge of the tree. It reports false, appending nothing, if a sibling is
-// in neither. This is the common path of an append, and allocates nothing.
-func (l *Logger) appendHashes(b *Batch, n int64, data []byte, base int64) bool {
+// tlog.StoredHashes computes them: leaf, the record's leaf hash (as
+// tlog.RecordHash computes it), then the hash of each subtree that the
+// record completes. It takes the left siblings from the hashes of b, which
+// start at storage index base, or from the cached right edge of the tree,
+// and reports false, leaving b as it was, if a sibling is in neither. This
+// is the common path of an append, and allocates nothing.
+func (l *Logger) appendHashes(b *Batch, n int64, leaf tlog.Hash, base int64) bool {
 	m := bits.TrailingZeros64(uint64(n + 1)) // subtrees that record n completes
-	var siblings [64]tlog.Hash
-	for i := range m {
-		h, ok := l.known(b, base, tlog.StoredHashIndex(i, n>>uint(i)-1))
-		if !ok {
-			return false
-		}
-		siblings[i] = h
-	}
 	first := tlog.StoredHashIndex(0, n)
-	h := tlog.RecordHash(data)
+	had := len(b.Hashes)
+	h := leaf
 	b.Hashes = append(b.Hashes, StoredHash{Index: first, Hash: h})
 	for i := range m {
-		h = tlog.NodeHash(siblings[i], h)
+		// The siblings are stored before record n's hashes, so the
+		// hashes appended here never stand in for one.
+		sibling, ok := l.known(b, base, tlog.StoredHashIndex(i, n>>uint(i)-1))
+		if !ok {
+			b.Hashes = b.Hashes[:had]
+			return false
+		}
+		h = tlog.NodeHash(sibling, h)
 		b.Hashes = append(b.Hashes, StoredHash{Index: first + int64(i) + 1, Hash: h})
 	}
 	return true

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,7 +41,9 @@ import (
 //
 // On SQLite, appends keep one connection of the pool for themselves, with
 // their statements prepared, until [DB.Close] (a pool limited to a single
-// connection is left alone).
+// connection is left alone). Each append is durable when it returns as the
+// DSN's synchronous setting makes it (FULL, as [Open] sets it: the commit
+// syncs the write-ahead log).
 type AuditStore struct {
 	db *DB
 
@@ -63,6 +66,16 @@ type sqliteWriter struct {
 	mu    sync.Mutex
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt // by query text
+	bufs  appendBuffers
+}
+
+// appendBuffers hold an append's statement arguments. The SQLite writer
+// reuses them from one append to the next (under its mu), the driver
+// having copied the values when it bound them: a batch of 64 entries has
+// 704 arguments and about 4 KiB of tree hashes.
+type appendBuffers struct {
+	args []any
+	blob []byte
 }
 
 // prepared returns the statement of query on w.conn, preparing it once.
@@ -81,7 +94,7 @@ func (w *sqliteWriter) prepared(ctx context.Context, query string) (*sql.Stmt, e
 	return st, nil
 }
 
-// close releases the connection and its statements.
+// close releases the connection and its statements. w.mu is held.
 func (w *sqliteWriter) close() {
 	for _, st := range w.stmts {
 		st.Close()
@@ -165,7 +178,7 @@ func newAuditStore(db *DB) *AuditStore {
 	}
 }
 
-// Append stores b in one transaction, as [audit.Store] specifies. The
+// Append stores b in one transaction, durably, as [audit.Store] specifies. The
 // transaction first advances the head row by the batch's size, which
 // serialises appenders, then checks that b.Entries starts at the size the
 // head held and is consecutive, and that b.Hashes starts at the number of
@@ -184,7 +197,7 @@ func (s *AuditStore) Append(ctx context.Context, b audit.Batch) error {
 	if s.db.dialect == SQLite && s.db.sql.Stats().MaxOpenConnections != 1 {
 		err = s.appendSQLite(ctx, b)
 	} else {
-		err = s.db.withTx(ctx, func(q querier) error { return s.append(ctx, q, b) })
+		err = s.db.withTx(ctx, func(q querier) error { return s.append(ctx, q, b, new(appendBuffers)) })
 	}
 	if err != nil {
 		return storeErr(ctx, "append to audit log", err)
@@ -206,7 +219,7 @@ func (s *AuditStore) appendSQLite(ctx context.Context, b audit.Batch) error {
 		}
 		w.conn = conn
 	}
-	err := s.db.inTx(ctx, w.conn, func(q querier) error { return s.append(ctx, preparedQuerier{w}, b) })
+	err := s.db.inTx(ctx, w.conn, func(q querier) error { return s.append(ctx, preparedQuerier{w}, b, &w.bufs) })
 	if err != nil && w.conn.PingContext(context.WithoutCancel(ctx)) != nil {
 		w.close() // a broken connection: the next append takes a new one
 	}
@@ -220,7 +233,7 @@ func (s *AuditStore) close() {
 	s.writer.close()
 }
 
-func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch) error {
+func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs *appendBuffers) error {
 	n, m := int64(len(b.Entries)), int64(len(b.Hashes))
 	var size, hashes int64
 	err := q.QueryRowContext(ctx, s.qAdvance, n, m).Scan(&size, &hashes)
@@ -253,8 +266,12 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch) error
 	// row per entry rather than three, which nearly halves the cost of an
 	// append.
 	d := s.db.dialect
-	args := make([]any, 0, auditInsertColumnCount*len(b.Entries))
-	blob := make([]byte, 0, tlog.HashSize*len(b.Hashes))
+	args := slices.Grow(bufs.args[:0], auditInsertColumnCount*len(b.Entries))
+	blob := slices.Grow(bufs.blob[:0], tlog.HashSize*len(b.Hashes))
+	defer func() {
+		clear(args) // nothing of b is kept past the append
+		bufs.args, bufs.blob = args[:0], blob[:0]
+	}()
 	h := 0 // next in b.Hashes
 	for _, e := range b.Entries {
 		texts := [len(auditTextFields)]string{e.Action, e.Class, e.ActorID, e.Subject, e.ResourceType, e.ResourceID, string(e.Outcome)}

@@ -195,24 +195,24 @@ func (l *Ledger) ApplyGPC(ctx context.Context, subject dataward.SubjectID, ev Ev
 	}
 	reg := l.reg.Load()
 	var out []Record
-	var e *entry // read once: appending for one purpose leaves the others' states alone
+	var states []state // read once: appending for one purpose leaves the others' states alone
 	for i := range reg.purposes {
 		p := &reg.purposes[i]
 		if !p.GPC {
 			continue
 		}
-		if e == nil {
+		if states == nil {
 			var err error
-			if e, err = l.entry(ctx, reg, subject); err != nil {
+			if states, err = l.states(ctx, reg, subject); err != nil {
 				return out, err
 			}
 		}
-		st := e.states[i]
+		st := states[i]
 		kind, note := Withdrawn, ""
 		switch st.kind {
-		case Withdrawn, Refused, Objected, Expired:
+		case codeWithdrawn, codeRefused, codeObjected, codeExpired:
 			continue
-		case Given, Renewed:
+		case codeGiven, codeRenewed:
 			if st.explicitOverGPC {
 				if st.lastSignal {
 					continue

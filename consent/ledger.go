@@ -345,19 +345,19 @@ func (l *Ledger) choose(ctx context.Context, kind Kind, c Choice) (Record, error
 	switch kind {
 	case Withdrawn, Objected:
 		// Idempotent: a second withdrawal records nothing.
-		e, err := l.entry(ctx, reg, c.Subject)
+		st, err := l.state(ctx, reg, c.Subject, reg.index[c.Purpose])
 		if err != nil {
 			return Record{}, err
 		}
-		if st := e.states[reg.index[c.Purpose]]; st.kind == kind {
+		if st.is(kind) {
 			return l.recordAt(ctx, c.Subject, st.seq)
 		}
 	case Given:
-		e, err := l.entry(ctx, reg, c.Subject)
+		st, err := l.state(ctx, reg, c.Subject, reg.index[c.Purpose])
 		if err != nil {
 			return Record{}, err
 		}
-		if st := e.states[reg.index[c.Purpose]]; st.kind == Given || st.kind == Renewed || st.kind == Expired {
+		if st.given() || st.is(Expired) {
 			kind = Renewed
 		}
 	}
@@ -580,54 +580,75 @@ func (l *Ledger) recordAt(ctx context.Context, subject dataward.SubjectID, seq i
 }
 
 // Allowed answers whether subject's data may be used for purpose now, and
-// why. It is answered from the cache when it can (no allocation, tens of
-// nanoseconds), and from the Store otherwise. An unknown purpose is an
-// error matching ErrUnknownPurpose.
+// why. It is answered from the cache when it can (no allocation, one map
+// lookup), and from the Store otherwise. An unknown purpose is an error
+// matching ErrUnknownPurpose.
 func (l *Ledger) Allowed(ctx context.Context, subject dataward.SubjectID, purpose string) (Decision, error) {
 	reg := l.reg.Load()
 	i, ok := reg.index[purpose]
 	if !ok {
 		return Decision{}, fmt.Errorf("%w %q", ErrUnknownPurpose, purpose)
 	}
-	p := &reg.purposes[i]
-	if e := l.cache.get(subject); e != nil && i < len(e.states) && l.fresh(e) {
-		return e.states[i].decide(p, l.clock), nil
+	if v, ok := l.cache.get(subject, i); ok && l.fresh(v.loaded) {
+		return v.decide(&reg.purposes[i], l.clock), nil
 	}
 	if err := badSubject("subject", subject); err != nil {
 		return Decision{}, err
 	}
-	e, err := l.load(ctx, reg, subject)
+	states, err := l.load(ctx, reg, subject)
 	if err != nil {
 		return Decision{}, err
 	}
-	return e.states[i].decide(p, l.clock), nil
+	return states[i].decide(&reg.purposes[i], l.clock), nil
 }
 
-// entry returns subject's cached states, loading them if they are missing
-// or stale.
-func (l *Ledger) entry(ctx context.Context, reg *registry, subject dataward.SubjectID) (*entry, error) {
-	if e := l.cache.get(subject); e != nil && len(e.states) >= len(reg.purposes) && l.fresh(e) {
-		return e, nil
+// state returns the state of subject and the purpose at position i,
+// reading the subject's history if it is not cached or stale.
+func (l *Ledger) state(ctx context.Context, reg *registry, subject dataward.SubjectID, i int) (state, error) {
+	if v, ok := l.cache.get(subject, i); ok && l.fresh(v.loaded) {
+		return v.state, nil
 	}
-	return l.load(ctx, reg, subject)
+	states, err := l.load(ctx, reg, subject)
+	if err != nil {
+		return state{}, err
+	}
+	return states[i], nil
 }
 
-func (l *Ledger) fresh(e *entry) bool {
-	return l.follow.Load() || l.maxStale >= 0 && monotonic()-e.loaded < l.maxStale
+// states returns the state of subject and every registered purpose, by
+// registry position, reading the subject's history at most once.
+func (l *Ledger) states(ctx context.Context, reg *registry, subject dataward.SubjectID) ([]state, error) {
+	out := make([]state, len(reg.purposes))
+	for i := range out {
+		v, ok := l.cache.get(subject, i)
+		if !ok || !l.fresh(v.loaded) {
+			return l.load(ctx, reg, subject)
+		}
+		out[i] = v.state
+	}
+	return out, nil
 }
 
-// load reads subject's history and caches the states derived from it.
-func (l *Ledger) load(ctx context.Context, reg *registry, subject dataward.SubjectID) (*entry, error) {
+// fresh reports whether a state read from the Store at loaded may still be
+// used.
+func (l *Ledger) fresh(loaded int64) bool {
+	return l.follow.Load() || l.maxStale >= 0 && monotonic()-loaded < l.maxStale
+}
+
+// load reads subject's history, caches the states derived from it and
+// returns them, one per registered purpose.
+func (l *Ledger) load(ctx context.Context, reg *registry, subject dataward.SubjectID) ([]state, error) {
 	loaded, gen := monotonic(), l.cache.generation(subject)
 	recs, err := l.store.History(ctx, l.tenant, subject)
 	if err != nil {
 		return nil, fmt.Errorf("consent: reading history: %w", err)
 	}
-	e := &entry{loaded: loaded, states: make([]state, len(reg.purposes))}
+	states := make([]state, len(reg.purposes))
 	for _, r := range recs {
 		if i, ok := reg.index[r.Purpose]; ok {
-			e.states[i].apply(r)
+			states[i].apply(r)
 		}
 	}
-	return l.cache.put(subject, e, gen), nil
+	l.cache.put(subject, states, loaded, gen)
+	return states, nil
 }

@@ -500,3 +500,56 @@ func TestRunReportsALostWatchAndChecksReadTheStore(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, <-done, context.Canceled)
 }
+
+// With a cache far smaller than the subjects, states are evicted and read
+// again from the store: every answer stays right.
+func TestSmallCacheEvictsAndStaysRight(t *testing.T) {
+	ctx := context.Background()
+	f := newLedger(t, &consent.Options{CacheSize: 256}) // one subject per shard
+	const n = 2000
+	subject := func(i int) dataward.SubjectID { return dataward.SubjectID(fmt.Sprintf("u%d", i)) }
+	for i := range n {
+		c := give(consent.Choice{Subject: subject(i)})
+		if i%2 == 0 {
+			_, err := f.l.Give(ctx, c)
+			require.NoError(t, err)
+		} else {
+			_, err := f.l.Object(ctx, consent.Choice{Subject: subject(i), Purpose: analytics})
+			require.NoError(t, err)
+		}
+	}
+	for round := range 2 {
+		for i := range n {
+			d := allowed(t, f.l, subject(i), email)
+			a := allowed(t, f.l, subject(i), analytics)
+			if i%2 == 0 {
+				require.True(t, d.Allowed, "round %d subject %d", round, i)
+				require.Equal(t, consent.ReasonOptOutDefault, a.Reason)
+			} else {
+				require.Equal(t, consent.ReasonNoRecord, d.Reason, "round %d subject %d", round, i)
+				require.Equal(t, consent.ReasonObjected, a.Reason)
+			}
+		}
+	}
+}
+
+// A purpose registered after a subject's states were cached is answered
+// from the subject's records, not as if it had none.
+func TestPurposeRegisteredAfterCaching(t *testing.T) {
+	ctx := context.Background()
+	store := consent.NewMemStore()
+	writer, err := consent.New(store, nil)
+	require.NoError(t, err)
+	sms := consent.Purpose{Key: "marketing.communications.sms", Basis: consent.BasisConsent, Mechanism: consent.OptIn,
+		Notices: []consent.Notice{consent.NewNotice("sms", 1, "en", "Text me offers.", false)}}
+	require.NoError(t, writer.Register(append(purposes(), sms)...))
+	_, err = writer.Give(ctx, consent.Choice{Subject: "u1", Purpose: sms.Key, Notice: sms.Notices[0].Ref()})
+	require.NoError(t, err)
+
+	reader, err := consent.New(store, &consent.Options{MaxStale: time.Hour})
+	require.NoError(t, err)
+	require.NoError(t, reader.Register(purposes()...))
+	assert.Equal(t, consent.ReasonNoRecord, allowed(t, reader, "u1", email).Reason) // u1 cached without sms
+	require.NoError(t, reader.Register(sms))
+	assert.Equal(t, consent.ReasonGiven, allowed(t, reader, "u1", sms.Key).Reason)
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -175,8 +176,8 @@ func checkNotice(ve *dataward.ValidationError, field string, n NoticeRef) {
 	if n.ID == "" || len(n.ID) > maxKeyLen || !ascii.Printable(n.ID) {
 		ve.Add(field+".ID", "must be 1 to 255 printable ASCII characters")
 	}
-	if n.Version < 1 {
-		ve.Add(field+".Version", "must be at least 1")
+	if n.Version < 1 || n.Version > math.MaxInt32 {
+		ve.Add(field+".Version", "must be from 1 to 2147483647")
 	}
 	if !isLanguage(n.Language) {
 		ve.Add(field+".Language", "must be a BCP 47 language tag such as en or af-ZA")

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/dataward/dataward"
 )
 
 // followPage is how many records Run reads at a time when catching up.
@@ -140,14 +138,8 @@ func (l *Ledger) Warm(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consent: reading the ledger's head: %w", err)
 	}
-	gens := make(map[*shard]uint64, cacheShards)
-	for i := range l.cache.shards {
-		s := &l.cache.shards[i]
-		s.mu.RLock()
-		gens[s] = s.gen
-		s.mu.RUnlock()
-	}
-	entries := make(map[string]*entry)
+	gens := l.cache.generations()
+	subjects := make(map[string][]state)
 	for after := int64(0); after < head; {
 		recs, err := l.store.Since(ctx, l.tenant, after, MaxPage)
 		if err != nil {
@@ -165,17 +157,14 @@ func (l *Ledger) Warm(ctx context.Context) error {
 			if !ok {
 				continue
 			}
-			e := entries[string(r.Subject)]
-			if e == nil {
-				e = &entry{loaded: loaded, states: make([]state, len(reg.purposes))}
-				entries[string(r.Subject)] = e
+			states := subjects[string(r.Subject)]
+			if states == nil {
+				states = make([]state, len(reg.purposes))
+				subjects[string(r.Subject)] = states
 			}
-			e.states[i].apply(r)
+			states[i].apply(r)
 		}
 	}
-	for subject, e := range entries {
-		s := l.cache.shard(dataward.SubjectID(subject))
-		l.cache.put(dataward.SubjectID(subject), e, gens[s])
-	}
+	l.cache.putAll(subjects, loaded, gens)
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/dataward/dataward/internal/follow"
 )
 
 // followPage is how many records Run reads at a time when catching up.
@@ -24,23 +26,10 @@ const followPage = 1000
 // with a growing delay (up to 30s).
 func (l *Ledger) Run(ctx context.Context) error {
 	cursor := int64(-1) // not known yet
-	delay := 100 * time.Millisecond
-	for {
-		err := l.followOnce(ctx, &cursor)
-		l.follow.Store(false)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if l.onError != nil {
-			l.onError(err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 30*time.Second)
-	}
+	return follow.Loop(ctx, func(ctx context.Context) error {
+		defer l.follow.Store(false)
+		return l.followOnce(ctx, &cursor)
+	}, l.onError)
 }
 
 // Following reports whether Run is following the Store, so that checks are
@@ -57,7 +46,7 @@ func (l *Ledger) followOnce(ctx context.Context, cursor *int64) error {
 	if w, ok := l.store.(Watcher); ok {
 		go func() { errc <- w.Watch(ctx, l.tenant, changed) }()
 	} else {
-		go func() { errc <- poll(ctx, l.pollInterval(), changed) }()
+		go func() { errc <- follow.Poll(ctx, l.pollInterval(), changed) }()
 	}
 	for {
 		select {
@@ -80,22 +69,6 @@ func (l *Ledger) pollInterval() time.Duration {
 		return 250 * time.Millisecond
 	}
 	return min(time.Duration(l.maxStale)/4, 250*time.Millisecond)
-}
-
-func poll(ctx context.Context, every time.Duration, changed chan<- struct{}) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
 }
 
 // catchUp applies the records added since *cursor to the cache. The first

@@ -3,15 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/dataward/dataward"
 	"github.com/dataward/dataward/consent"
@@ -47,10 +43,8 @@ type ConsentStore struct {
 	qBump, qInsert   string // SQLite: the two statements of an append's transaction
 	qHistory, qSince string
 	qHead            string
-	qWatchKey        string // PostgreSQL: the payload of a tenant's notifications
 
-	mu   sync.Mutex
-	feed *consentFeed // the running feed of Watch, or nil
+	feeder *feeder // the machinery of Watch
 }
 
 var (
@@ -70,26 +64,12 @@ const (
 	consentValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 
 	// consentChannel is the PostgreSQL channel that appends notify, with a
-	// payload naming the schema and the tenant (see ConsentStore.qWatchKey).
+	// payload naming the schema and the tenant (see watchKey).
 	consentChannel = "dataward_consent"
-
-	// consentPollInterval is how often the feed of Watch on SQLite looks
-	// for commits of other processes (and, with a pool of one connection,
-	// of other pools).
-	consentPollInterval = 100 * time.Millisecond
-	// consentPingInterval is how long the feed of Watch on PostgreSQL
-	// waits for a notification before it checks that its connection is
-	// alive.
-	consentPingInterval = 30 * time.Second
 )
 
 func newConsentStore(db *DB) *ConsentStore {
 	d := db.dialect
-	// The payload of a notification is the MD5 of the schema and the
-	// tenant, computed by the server for both the appender and the
-	// watcher: the channel is shared by every schema of the database, and
-	// the payload's size is limited (8000 bytes) where a tenant's is not.
-	const watchKey = "md5(json_build_array(current_schema(), ?::text)::text)"
 	const bump = "INSERT INTO dataward_consent_heads (tenant, seq) VALUES (?, 1)" +
 		" ON CONFLICT (tenant) DO UPDATE SET seq = dataward_consent_heads.seq + 1 RETURNING seq"
 	s := &ConsentStore{
@@ -108,9 +88,9 @@ func newConsentStore(db *DB) *ConsentStore {
 			" WHERE tenant = ? AND subject = ? ORDER BY seq"),
 		qSince: d.rebind("SELECT " + consentColumns + " FROM dataward_consent_records" +
 			" WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?"),
-		qHead:     d.rebind("SELECT seq FROM dataward_consent_heads WHERE tenant = ?"),
-		qWatchKey: d.rebind("SELECT " + watchKey),
+		qHead: d.rebind("SELECT seq FROM dataward_consent_heads WHERE tenant = ?"),
 	}
+	s.feeder = newFeeder(db, consentChannel, s.headSeq)
 	return s
 }
 
@@ -172,7 +152,7 @@ func (s *ConsentStore) Append(ctx context.Context, rec consent.Record) (int64, e
 		}
 		return 0, storeErr(ctx, "append consent record", err)
 	}
-	s.wake()
+	s.feeder.wake()
 	return seq, nil
 }
 
@@ -309,7 +289,7 @@ func (s *ConsentStore) Watch(ctx context.Context, tenant string, changed chan<- 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.watch(ctx, tenant, changed)
+	err := s.feeder.watch(ctx, tenant, changed)
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
@@ -317,272 +297,4 @@ func (s *ConsentStore) Watch(ctx context.Context, tenant string, changed chan<- 
 		err = errors.New("the feed of changes stopped")
 	}
 	return storeErr(ctx, "watch consent records", err)
-}
-
-func (s *ConsentStore) watch(ctx context.Context, tenant string, changed chan<- struct{}) error {
-	w := &consentWatch{c: changed}
-	var err error
-	if s.listens() {
-		// The payload of the tenant's notifications, as the server spells
-		// it for this pool's schema.
-		err = s.db.sql.QueryRowContext(ctx, s.qWatchKey, tenant).Scan(&w.key)
-	} else {
-		// Records up to the head now are the caller's to read once told
-		// that the watch is ready; the feed signals those after it.
-		w.key = tenant
-		w.last, err = s.headSeq(ctx, s.db.sql, tenant)
-	}
-	if err != nil {
-		return err
-	}
-	f := s.subscribe(w)
-	defer s.unsubscribe(f, w)
-	select {
-	case <-f.ready:
-	case <-f.done:
-		return f.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	signal(changed)
-	select {
-	case <-f.done:
-		return f.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// consentFeed is the one source of changes that every Watch of a
-// ConsentStore shares while any runs.
-type consentFeed struct {
-	ready  chan struct{} // closed once the feed sees every commit
-	done   chan struct{} // closed when the feed ends
-	err    error         // why it ended, set before done is closed
-	cancel context.CancelFunc
-	wake   chan struct{} // appends through this store: look now
-
-	// Guarded by ConsentStore.mu.
-	refs    int
-	watches map[string]map[*consentWatch]struct{} // by key
-}
-
-// consentWatch is one call of Watch.
-type consentWatch struct {
-	key  string // PostgreSQL: the payload of the tenant's notifications; SQLite: the tenant
-	last int64  // SQLite: the tenant's head last signalled; guarded by ConsentStore.mu
-	c    chan<- struct{}
-}
-
-// listens reports whether the feed listens for notifications (PostgreSQL)
-// rather than reading heads (SQLite, or a pool of one connection).
-func (s *ConsentStore) listens() bool {
-	return s.db.dialect == Postgres && !s.onePool()
-}
-
-// onePool reports whether the pool allows a single connection, which the
-// feed must not keep.
-func (s *ConsentStore) onePool() bool { return s.db.sql.Stats().MaxOpenConnections == 1 }
-
-// subscribe adds w to the running feed, starting one if none runs.
-func (s *ConsentStore) subscribe(w *consentWatch) *consentFeed {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.feed
-	if f == nil || isClosed(f.done) {
-		ctx, cancel := context.WithCancel(context.Background())
-		f = &consentFeed{
-			ready:   make(chan struct{}),
-			done:    make(chan struct{}),
-			cancel:  cancel,
-			wake:    make(chan struct{}, 1),
-			watches: make(map[string]map[*consentWatch]struct{}),
-		}
-		s.feed = f
-		go func() {
-			defer close(f.done)
-			f.err = s.runFeed(ctx, f)
-		}()
-	}
-	f.refs++
-	if f.watches[w.key] == nil {
-		f.watches[w.key] = make(map[*consentWatch]struct{})
-	}
-	f.watches[w.key][w] = struct{}{}
-	return f
-}
-
-// unsubscribe removes w from f, and stops f, waiting until it has
-// released its connection, if w was its last watch.
-func (s *ConsentStore) unsubscribe(f *consentFeed, w *consentWatch) {
-	s.mu.Lock()
-	delete(f.watches[w.key], w)
-	if len(f.watches[w.key]) == 0 {
-		delete(f.watches, w.key)
-	}
-	f.refs--
-	last := f.refs == 0
-	if last {
-		if s.feed == f {
-			s.feed = nil
-		}
-		f.cancel()
-	}
-	s.mu.Unlock()
-	if last {
-		<-f.done
-	}
-}
-
-func isClosed(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
-// signal sends on c without blocking.
-func signal(c chan<- struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
-}
-
-// wake tells the running feed, if any, that this store appended a record.
-func (s *ConsentStore) wake() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.feed != nil {
-		signal(s.feed.wake)
-	}
-}
-
-// runFeed feeds f until ctx is done or it fails.
-func (s *ConsentStore) runFeed(ctx context.Context, f *consentFeed) error {
-	if s.onePool() {
-		close(f.ready)
-		return s.pollHeads(ctx, f, s.db.sql, false)
-	}
-	conn, err := s.db.sql.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if s.db.dialect == SQLite {
-		return s.pollHeads(ctx, f, conn, true)
-	}
-	_ = conn.Raw(func(dc any) error {
-		err = s.listen(ctx, f, dc)
-		return driver.ErrBadConn // database/sql closes the connection rather than pool a listening session
-	})
-	return err
-}
-
-// pollHeads feeds f by reading the heads of the watched tenants through q:
-// when an append through this store wakes it, and every
-// consentPollInterval, either then or, with dataVersion (q must then be
-// one connection, not a pool), only when SQLite's PRAGMA data_version says
-// that another connection has committed.
-func (s *ConsentStore) pollHeads(ctx context.Context, f *consentFeed, q querier, dataVersion bool) error {
-	var version int64
-	if dataVersion {
-		if err := q.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
-			return err
-		}
-		// Every commit from now on changes data_version. Those before were
-		// seen by the watches' reads of their heads, or are the callers'
-		// to read once told that the watch is ready.
-		close(f.ready)
-	}
-	tick := time.NewTicker(consentPollInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-f.wake:
-		case <-tick.C:
-			if dataVersion {
-				var v int64
-				if err := q.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
-					return err
-				}
-				if v == version {
-					continue
-				}
-				version = v
-			}
-		}
-		if err := s.checkHeads(ctx, f, q); err != nil {
-			return err
-		}
-	}
-}
-
-// checkHeads reads the head of every watched tenant through q and signals
-// the watches whose tenant has records they were not told of.
-func (s *ConsentStore) checkHeads(ctx context.Context, f *consentFeed, q querier) error {
-	s.mu.Lock()
-	tenants := make([]string, 0, len(f.watches))
-	for tenant := range f.watches {
-		tenants = append(tenants, tenant)
-	}
-	s.mu.Unlock()
-	for _, tenant := range tenants {
-		seq, err := s.headSeq(ctx, q, tenant)
-		if err != nil {
-			return err
-		}
-		s.mu.Lock()
-		for w := range f.watches[tenant] {
-			// A head read before the watch read its own may be older.
-			if seq > w.last {
-				w.last = seq
-				signal(w.c)
-			}
-		}
-		s.mu.Unlock()
-	}
-	return nil
-}
-
-// listen feeds f with the notifications that appends send, on the pool's
-// connection dc.
-func (s *ConsentStore) listen(ctx context.Context, f *consentFeed, dc any) error {
-	sc, ok := dc.(*stdlib.Conn)
-	if !ok {
-		return fmt.Errorf("the pool's connections are %T, not pgx's (*stdlib.Conn)", dc)
-	}
-	pc := sc.Conn()
-	if _, err := pc.Exec(ctx, "LISTEN "+consentChannel); err != nil {
-		return err
-	}
-	close(f.ready)
-	for {
-		wctx, cancel := context.WithTimeout(ctx, consentPingInterval)
-		n, err := pc.WaitForNotification(wctx)
-		cancel()
-		switch {
-		case err == nil:
-			if n != nil && n.Channel == consentChannel {
-				s.mu.Lock()
-				for w := range f.watches[n.Payload] {
-					signal(w.c)
-				}
-				s.mu.Unlock()
-			}
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case wctx.Err() != nil:
-			// No notification for a while: check the connection.
-			if err := pc.Ping(ctx); err != nil {
-				return err
-			}
-		default:
-			return err
-		}
-	}
 }

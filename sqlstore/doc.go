@@ -36,6 +36,10 @@
 //     serialises a tenant's appenders so that records appear in Seq order
 //     without gaps). On PostgreSQL, appends notify the channel
 //     dataward_consent, which [ConsentStore.Watch] listens to.
+//   - [DB.RBACStore]: the runtime grants of package rbac, in
+//     dataward_rbac_grants, with dataward_rbac_head (one row: a counter of
+//     changes, which SQLite watchers poll). On PostgreSQL, changes notify
+//     the channel dataward_rbac, which [RBACStore.Watch] listens to.
 //
 // # SQLite
 //

@@ -32,7 +32,7 @@ type Options struct {
 
 // DB is a SQLite or PostgreSQL database holding the tables of dataward's
 // stores. Get one from [Open] or [OpenDB], then the stores from its methods
-// ([DB.KeyStore], [DB.AuditStore], [DB.ConsentStore]). A DB is safe for
+// ([DB.KeyStore], [DB.AuditStore], [DB.ConsentStore], [DB.RBACStore]). A DB is safe for
 // concurrent use, and any number of processes may share one database.
 type DB struct {
 	sql     *sql.DB
@@ -43,6 +43,7 @@ type DB struct {
 	keys    *KeyStore
 	audit   *AuditStore
 	consent *ConsentStore
+	rbac    *RBACStore
 
 	closeOnce sync.Once
 	closeErr  error
@@ -182,6 +183,7 @@ func newDB(pool *sql.DB, dialect Dialect, owned bool, opts *Options) *DB {
 	db.keys = newKeyStore(db)
 	db.audit = newAuditStore(db)
 	db.consent = newConsentStore(db)
+	db.rbac = newRBACStore(db)
 	return db
 }
 

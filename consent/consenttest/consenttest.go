@@ -60,10 +60,6 @@ func Run(t *testing.T, newStore func(t *testing.T) consent.Store) {
 // contract asks stores to keep.
 var base = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
 
-// watchDeadline bounds every wait for a Watcher: generous, so that a slow
-// database does not fail the suite, yet a store that never tells fails it.
-const watchDeadline = 10 * time.Second
-
 var (
 	kinds = []consent.Kind{
 		consent.Given, consent.Renewed, consent.Refused, consent.Withdrawn,
@@ -912,66 +908,11 @@ var cases = []testCase{
 	},
 }
 
-// watching is a call to Watch running in its own goroutine.
-type watching struct {
-	call     string
-	changed  chan struct{}
-	cancel   context.CancelFunc
-	done     chan error // receives what Watch returned
-	returned bool       // done was received from
-}
-
-// startWatch calls Watch(tenant) in a new goroutine, on a context that
-// stop cancels, with a channel that holds one send.
-func startWatch(ctx context.Context, s consent.Store, tenant string) *watching {
-	ctx, cancel := context.WithCancel(ctx)
-	w := &watching{
-		call:    fmt.Sprintf("Watch(%q)", tenant),
-		changed: make(chan struct{}, 1),
-		cancel:  cancel,
-		done:    make(chan error, 1),
-	}
-	go func() { w.done <- s.(consent.Watcher).Watch(ctx, tenant, w.changed) }()
-	return w
-}
-
-// next waits for Watch to send; when says what the send is for.
-func (w *watching) next(when string) error {
-	if w.returned {
-		return fmt.Errorf("%s returned before it sent %s", w.call, when)
-	}
-	timer := time.NewTimer(watchDeadline)
-	defer timer.Stop()
-	select {
-	case <-w.changed:
-		return nil
-	case err := <-w.done:
-		w.returned = true
-		return fmt.Errorf("%s returned %v before it sent %s", w.call, err, when)
-	case <-timer.C:
-		return fmt.Errorf("%s sent nothing within %v %s", w.call, watchDeadline, when)
-	}
-}
-
-// stop cancels Watch's context and checks that Watch returns, with an
-// error matching context.Canceled.
-func (w *watching) stop() error {
-	w.cancel()
-	if w.returned {
-		return nil
-	}
-	timer := time.NewTimer(watchDeadline)
-	defer timer.Stop()
-	select {
-	case err := <-w.done:
-		w.returned = true
-		if !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%s returned %v after its context was canceled, want an error matching context.Canceled", w.call, err)
-		}
-		return nil
-	case <-timer.C:
-		return fmt.Errorf("%s did not return within %v of its context being canceled", w.call, watchDeadline)
-	}
+// startWatch calls Watch(tenant) in a new goroutine.
+func startWatch(ctx context.Context, s consent.Store, tenant string) *conformance.Watching {
+	return conformance.StartWatch(ctx, fmt.Sprintf("Watch(%q)", tenant), func(ctx context.Context, changed chan<- struct{}) error {
+		return s.(consent.Watcher).Watch(ctx, tenant, changed)
+	})
 }
 
 // watchCases run only on stores that implement [consent.Watcher]. They do
@@ -982,17 +923,17 @@ var watchCases = []testCase{
 		Clause: "Watch sends on its channel once it is ready, before any record is added",
 		Run: func(ctx context.Context, s consent.Store) error {
 			w := startWatch(ctx, s, "a")
-			return errors.Join(w.next("once ready"), w.stop())
+			return errors.Join(w.Next("once ready"), w.Stop())
 		},
 	},
 	{
 		Name:   "WatchAfterAppend",
 		Clause: "after it is ready, Watch sends again after a record is added to its tenant, each time, to every watcher of the tenant",
 		Run: func(ctx context.Context, s consent.Store) error {
-			ws := []*watching{startWatch(ctx, s, "a"), startWatch(ctx, s, "a")}
+			ws := []*conformance.Watching{startWatch(ctx, s, "a"), startWatch(ctx, s, "a")}
 			err := func() error {
 				for i, w := range ws {
-					if err := w.next("once ready"); err != nil {
+					if err := w.Next("once ready"); err != nil {
 						return fmt.Errorf("watcher %d: %v", i+1, err)
 					}
 				}
@@ -1002,14 +943,14 @@ var watchCases = []testCase{
 						return err
 					}
 					for i, w := range ws {
-						if err := w.next(fmt.Sprintf("after Append number %d", n+1)); err != nil {
+						if err := w.Next(fmt.Sprintf("after Append number %d", n+1)); err != nil {
 							return fmt.Errorf("watcher %d: %v", i+1, err)
 						}
 					}
 				}
 				return nil
 			}()
-			return errors.Join(err, ws[0].stop(), ws[1].stop())
+			return errors.Join(err, ws[0].Stop(), ws[1].Stop())
 		},
 	},
 	{
@@ -1017,12 +958,12 @@ var watchCases = []testCase{
 		Clause: "Watch returns ctx's error once ctx is done, whether it was canceled while Watch ran or before",
 		Run: func(ctx context.Context, s consent.Store) error {
 			w := startWatch(ctx, s, "a")
-			err := errors.Join(w.next("once ready"), w.stop())
+			err := errors.Join(w.Next("once ready"), w.Stop())
 			canceled, cancel := context.WithCancel(ctx)
 			cancel()
 			early := startWatch(canceled, s, "a")
-			early.call = fmt.Sprintf("Watch(%q) with a canceled context", "a")
-			return errors.Join(err, early.stop())
+			early.Call = fmt.Sprintf("Watch(%q) with a canceled context", "a")
+			return errors.Join(err, early.Stop())
 		},
 	},
 }

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRun runs the example and checks that each step did what it prints.
+func TestRun(t *testing.T) {
+	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = out
+	err = run(context.Background())
+	os.Stdout = stdout
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	for _, want := range []string{
+		`"Email":"j***e@example.com","Phone":"+** ** *** **23"`,    // the agent sees masked contact details
+		`"Email":"jane.doe@example.com","Phone":"+27 82 555 0123"`, // the manager sees them in clear
+		"/customers/cust-1001                          -> 403 Forbidden",
+		"break-glass granted until",
+		`"Email":"j***e@example.com","Phone":"+27 82 555 0123"`, // after break-glass: the phone only
+		`reason=denied rule="deny delete customer (role manager)" path=[manager]`,
+		"reason=break_glass source=break_glass",
+		`rbac.deny              denied   reason="denied"`,
+		`rbac.deny              denied   reason="no_actor"`,
+		`rbac.break_glass       success  reason="customer unreachable, ticket 4711"`,
+		`rbac.break_glass.use   success  reason="customer unreachable, ticket 4711"`,
+		"Done.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the output lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -1,0 +1,50 @@
+// Package follow holds the loop by which a package's concrete type follows
+// its Store (consent.Ledger.Run, rbac.Authorizer.Run): watch, retry with a
+// growing delay, or poll when the Store cannot watch.
+package follow
+
+import (
+	"context"
+	"time"
+)
+
+// Loop calls once until ctx is done, and returns ctx's error. Each time
+// once returns while ctx is not done, Loop reports the error to onError (if
+// not nil) and waits before calling it again: 100ms, doubling up to 30s.
+func Loop(ctx context.Context, once func(ctx context.Context) error, onError func(error)) error {
+	delay := 100 * time.Millisecond
+	for {
+		err := once(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if onError != nil {
+			onError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+}
+
+// Poll sends on changed, without blocking, at once and then every interval
+// until ctx is done; it returns ctx's error. It stands in for a Store's
+// Watch when the Store has none.
+func Poll(ctx context.Context, every time.Duration, changed chan<- struct{}) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

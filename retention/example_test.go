@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dataward/dataward"
@@ -122,4 +124,51 @@ func ExampleSweeper_RecordEvent() {
 	}
 	fmt.Println(rep.Policies[0].Disposed, rep.Policies[0].Why)
 	// Output: [c-1] "unsubscribe" recorded on or before 2024-06-01T00:00:00Z (2 years)
+}
+
+// Uploaded log files are kept 3 days, by modification time: a directory
+// target deletes the older ones.
+func ExampleNewDirTarget() {
+	dir, err := os.MkdirTemp("", "uploads")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	for name, age := range map[string]time.Duration{"app-1.log": 5 * 24 * time.Hour, "app-2.log": 3*24*time.Hour + time.Minute, "app-3.log": time.Hour, "notes.txt": 9 * 24 * time.Hour} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("GET /index.html 200\n"), 0o600); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.Chtimes(path, now.Add(-age), now.Add(-age)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	logs, err := retention.NewDirTarget(dir, "*.log")
+	if err != nil {
+		log.Fatal(err)
+	}
+	schedule := &retention.Schedule{Policies: []retention.Policy{{
+		Dataset: "uploaded_logs", Category: "system.operations", Period: "3 days",
+		Since: retention.SinceCreated, Action: retention.Delete,
+		Reason: "privacy notice s7: uploaded log files are kept 3 days",
+	}}}
+	sw, err := retention.New(retention.NewMemStore(), schedule, map[string]retention.Target{"uploaded_logs": logs},
+		&retention.Options{Clock: dataward.ClockFunc(func() time.Time { return now })})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rep, err := sw.Sweep(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("deleted:", rep.Policies[0].Disposed, rep.Policies[0].Why)
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range left {
+		fmt.Println("kept:", filepath.Base(f))
+	}
+	// Output:
+	// deleted: [app-1.log app-2.log] created on or before 2026-03-07T12:00:00Z (3 days)
+	// kept: app-3.log
+	// kept: notes.txt
 }

@@ -48,8 +48,10 @@ type Options struct {
 	// down (default 0.1), so that replicas do not sweep in step.
 	Jitter float64 `validate:"gte=0,lte=1"`
 	// LeaseTTL is how long a sweeper's lease on a data set lasts without
-	// being renewed (default two minutes); it is renewed after every
-	// batch. A crashed sweeper's data sets are taken over once it ends.
+	// being renewed (default two minutes); a sweep renews it, and keeps
+	// its cursor, between batches once a second (or every quarter of
+	// LeaseTTL, if shorter). A crashed sweeper's data sets are taken over
+	// once it ends.
 	LeaseTTL time.Duration `validate:"gte=0"`
 	// Owner names this sweeper in leases (default: random); it must be
 	// unique among the sweepers sharing a Store.
@@ -374,7 +376,7 @@ func (s *Sweeper) sweepPolicy(ctx context.Context, i int, now time.Time, hs *hol
 		return
 	}
 	holdAll := hs.category(p.Category)
-	w := &walker{s: s, p: p, target: target, q: q, cutoff: cutoff, now: now, hs: hs, holdAll: holdAll, dry: dry, pr: pr, name: name, start: time.Now()}
+	w := &walker{s: s, p: p, target: target, q: q, cutoff: cutoff, now: now, hs: hs, holdAll: holdAll, dry: dry, pr: pr, name: name, start: time.Now(), kept: time.Now(), leased: now}
 	if p.Since == SinceEvent {
 		err = w.events(ctx, cur)
 	} else {
@@ -407,6 +409,8 @@ type walker struct {
 	stage   string
 	start   time.Time // for the rate limit
 	batches int
+	kept    time.Time // when the cursor was last kept (monotonic)
+	leased  time.Time // when the lease was last taken, by the sweeper's clock
 }
 
 // Cursors: a records walk keeps the last record ID; an events walk keeps
@@ -529,17 +533,8 @@ func (w *walker) records(ctx context.Context, page dataward.SubjectID, after str
 		}
 		after = last
 		if !w.dry {
-			w.stage = "keeping the cursor"
-			if err := s.store.SetCursor(ctx, w.name, s.owner, w.cursor(page, last), s.clock.Now()); err != nil {
+			if err := w.keep(ctx, w.cursor(page, last)); err != nil {
 				return err
-			}
-			w.stage = "renewing the lease"
-			ok, err := s.store.AcquireLease(ctx, w.name, s.owner, s.clock.Now(), s.clock.Now().Add(s.opts.LeaseTTL))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ErrLeaseLost
 			}
 			if err := w.pace(ctx); err != nil {
 				w.stage = "stopping between batches"
@@ -547,6 +542,42 @@ func (w *walker) records(ctx context.Context, page dataward.SubjectID, after str
 			}
 		}
 	}
+}
+
+// keepEvery is the most often a sweep writes its cursor and renews its
+// lease between batches: every batch would cost two more write
+// transactions (two more fsyncs on SQLite) per batch, as much as the
+// disposal itself.
+const keepEvery = time.Second
+
+// keep writes cursor and renews the lease, if keepEvery has passed since
+// they were last kept or a quarter of Options.LeaseTTL has passed on the
+// sweeper's clock since the lease was last taken, so that the lease never
+// comes near its expiry while the sweep runs. A crash loses at most the
+// cursor of the batches since: the next sweep lists them again from the
+// cursor kept and finds their records disposed of already (targets never
+// list a disposed record), so nothing is disposed of twice.
+func (w *walker) keep(ctx context.Context, cursor string) error {
+	s := w.s
+	now := s.clock.Now()
+	if time.Since(w.kept) < min(keepEvery, s.opts.LeaseTTL/4) && now.Sub(w.leased) < s.opts.LeaseTTL/4 {
+		return nil
+	}
+	w.stage = "keeping the cursor"
+	if err := s.store.SetCursor(ctx, w.name, s.owner, cursor, now); err != nil {
+		return err
+	}
+	w.stage = "renewing the lease"
+	now = s.clock.Now()
+	ok, err := s.store.AcquireLease(ctx, w.name, s.owner, now, now.Add(s.opts.LeaseTTL))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrLeaseLost
+	}
+	w.kept, w.leased = time.Now(), now
+	return nil
 }
 
 func (w *walker) cursor(page dataward.SubjectID, rec string) string {

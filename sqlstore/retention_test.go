@@ -262,3 +262,79 @@ func (c *countingTarget) Dispose(ctx context.Context, b retention.Batch) ([]stri
 	c.after(done)
 	return done, err
 }
+
+// TestTableTargetDisposeRechecks: Dispose disposes of the batch's rows
+// that still qualify and returns exactly their IDs: a row deleted since it
+// was listed, and a row whose time moved past the cutoff, are left out
+// (on SQLite, the path that rolls back its first try and runs the
+// statement again with RETURNING), for each action.
+func TestTableTargetDisposeRechecks(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		for _, action := range []retention.Action{retention.Delete, retention.Shred, retention.Anonymise} {
+			t.Run(string(action), func(t *testing.T) {
+				ctx := context.Background()
+				db := open(t, b.dsn(t))
+				makeForms(t, db, 10)
+				tt, err := db.TableTarget(ctx, formsTable)
+				require.NoError(t, err)
+				q := retention.Query{Dataset: "web_forms", Since: retention.SinceCreated, Cutoff: retentionNow.AddDate(0, -2, 0), Limit: 10}
+				cands, err := tt.Candidates(ctx, q)
+				require.NoError(t, err)
+				require.Len(t, cands, 10)
+				_, err = db.SQL().Exec("DELETE FROM web_forms WHERE id = 3")
+				require.NoError(t, err)
+				var fresh any = retentionNow
+				upd := "UPDATE web_forms SET created = $1 WHERE id = 6"
+				if db.Dialect() == sqlstore.SQLite {
+					fresh, upd = retentionNow.UnixMicro(), "UPDATE web_forms SET created = ? WHERE id = 6"
+				}
+				_, err = db.SQL().Exec(upd, fresh)
+				require.NoError(t, err)
+				bt := retention.Batch{Dataset: "web_forms", Action: action, Query: q, Records: cands, Now: retentionNow,
+					Fields: []retention.FieldRule{{Field: "name", Rule: retention.Null}}}
+				done, err := tt.Dispose(ctx, bt)
+				require.NoError(t, err)
+				slices.Sort(done)
+				assert.Equal(t, []string{"0", "1", "2", "4", "5", "7", "8", "9"}, done)
+				again, err := tt.Dispose(ctx, bt)
+				require.NoError(t, err)
+				assert.Empty(t, again, "nothing is disposed of twice")
+				left := countRows(t, db, "disposed IS NULL")
+				assert.Equal(t, 1, left, "row 6 is left")
+			})
+		}
+	})
+}
+
+// TestTableTargetCandidatesOddValues: on SQLite, which keeps any value in
+// any column, candidates are listed right whatever the values: subjects
+// with spaces, non-ASCII letters or NULL, and a text value in an integer
+// ID column (listed row by row instead of in one packed row).
+func TestTableTargetCandidatesOddValues(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, backends[0].dsn(t))
+	_, err := db.SQL().Exec(`CREATE TABLE odd (id BIGINT PRIMARY KEY, subject TEXT, created INTEGER NOT NULL)`)
+	require.NoError(t, err)
+	at := retentionNow.AddDate(-1, 0, 0).UnixMicro()
+	_, err = db.SQL().Exec(`INSERT INTO odd VALUES (1, 'Thandi Nkosi', ?), (2, 'Zoë 42', ?), (3, NULL, ?), (4, '', ?)`, at, at, at, at)
+	require.NoError(t, err)
+	tt, err := db.TableTarget(ctx, sqlstore.Table{Table: "odd", ID: "id", Subject: "subject", Created: "created"})
+	require.NoError(t, err)
+	q := retention.Query{Dataset: "odd", Since: retention.SinceCreated, Cutoff: retentionNow, Limit: 10}
+	want := []retention.Candidate{
+		{ID: "1", Subject: "Thandi Nkosi", Time: time.UnixMicro(at).UTC()},
+		{ID: "2", Subject: "Zoë 42", Time: time.UnixMicro(at).UTC()},
+		{ID: "3", Time: time.UnixMicro(at).UTC()},
+		{ID: "4", Time: time.UnixMicro(at).UTC()},
+	}
+	got, err := tt.Candidates(ctx, q)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+
+	_, err = db.SQL().Exec(`INSERT INTO odd VALUES ('x 9', 's', ?)`, at)
+	require.NoError(t, err)
+	got, err = tt.Candidates(ctx, q)
+	require.NoError(t, err)
+	assert.Len(t, got, 5)
+	assert.Equal(t, want, got[:4])
+}

@@ -1,20 +1,13 @@
 package rbac
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/internal/docfile"
 )
 
 // Policy is a whole access policy: the actions it knows, its roles and who
@@ -119,127 +112,35 @@ const (
 // [*dataward.ValidationError] listing every problem at once (unknown
 // fields and roles, duplicates, cycles with their path, bad patterns).
 func ParseYAML(data []byte) (*Policy, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("rbac: policy is not valid YAML: %w", err)
-	}
 	var p Policy
-	if len(root.Content) > 0 {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&p); err != nil {
-			var te *yaml.TypeError
-			if !errors.As(err, &te) {
-				return nil, fmt.Errorf("rbac: policy is not valid YAML: %w", err)
-			}
-			ve := &dataward.ValidationError{Package: "rbac"}
-			for _, msg := range te.Errors {
-				ve.Add("policy", strings.TrimPrefix(msg, "yaml: "))
-			}
-			return nil, ve
-		}
-	}
-	if err := p.Validate(); err != nil {
-		pos := make(map[string]string)
-		if len(root.Content) > 0 {
-			positions(root.Content[0], "", pos)
-		}
-		locate(err.(*dataward.ValidationError), pos)
+	if err := policyDoc.YAML(data, &p, p.Validate); err != nil {
 		return nil, err
 	}
 	return &p, nil
 }
 
-// positions records the line and column of every node under n by its path
-// ("roles[2].inherits[0]").
-func positions(n *yaml.Node, path string, pos map[string]string) {
-	pos[path] = fmt.Sprintf("line %d, column %d", n.Line, n.Column)
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := n.Content[i].Value
-			if path != "" {
-				key = path + "." + key
-			}
-			positions(n.Content[i+1], key, pos)
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			positions(c, path+"["+strconv.Itoa(i)+"]", pos)
-		}
-	}
-}
-
-// locate adds the position of each problem's path, or of its nearest
-// ancestor, to the problem's field.
-func locate(ve *dataward.ValidationError, pos map[string]string) {
-	for i := range ve.Problems {
-		p := &ve.Problems[i]
-		for path := p.Field; ; {
-			if at, ok := pos[path]; ok && path != "" {
-				p.Field += " (" + at + ")"
-				break
-			}
-			j := strings.LastIndexAny(path, ".[")
-			if j < 0 {
-				break
-			}
-			path = path[:j]
-		}
-	}
-}
+var policyDoc = docfile.Doc{Package: "rbac", Noun: "policy"}
 
 // ParseJSON parses and validates a policy in JSON. Unknown fields are
 // refused. A syntax error names its line and column; a policy that parses
 // but is invalid gets a [*dataward.ValidationError] listing every problem,
 // each with its path ("roles[2].inherits[0]").
 func ParseJSON(data []byte) (*Policy, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var p Policy
-	if err := dec.Decode(&p); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line, col := lineCol(data, se.Offset)
-			return nil, fmt.Errorf("rbac: policy is not valid JSON: line %d, column %d: %w", line, col, err)
-		}
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			line, col := lineCol(data, ute.Offset)
-			return nil, (&dataward.ValidationError{Package: "rbac"}).Add(ute.Field+fmt.Sprintf(" (line %d, column %d)", line, col), "must be a "+ute.Type.String())
-		}
-		return nil, fmt.Errorf("rbac: policy is not valid JSON: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("rbac: policy is not valid JSON: more than one value")
-	}
-	if err := p.Validate(); err != nil {
+	if err := policyDoc.JSON(data, &p, p.Validate); err != nil {
 		return nil, err
 	}
 	return &p, nil
 }
 
-// lineCol returns the position of the byte before offset, where the
-// decoder stopped.
-func lineCol(data []byte, offset int64) (line, col int) {
-	offset = min(max(offset-1, 0), int64(len(data)))
-	before := data[:offset]
-	line = 1 + bytes.Count(before, []byte{'\n'})
-	col = int(offset) - bytes.LastIndexByte(before, '\n')
-	return line, col
-}
-
 // LoadFile reads and parses a policy file: JSON if its name ends in
 // ".json", YAML otherwise (YAML is a superset of JSON).
 func LoadFile(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("rbac: reading the policy: %w", err)
+	var p Policy
+	if err := policyDoc.File(path, &p, p.Validate); err != nil {
+		return nil, err
 	}
-	if strings.EqualFold(filepath.Ext(path), ".json") {
-		return ParseJSON(data)
-	}
-	return ParseYAML(data)
+	return &p, nil
 }
 
 // Validate reports every problem of p at once, in a

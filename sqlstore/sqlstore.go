@@ -40,10 +40,11 @@ type DB struct {
 	owned   bool // Close closes sql
 	clock   dataward.Clock
 
-	keys    *KeyStore
-	audit   *AuditStore
-	consent *ConsentStore
-	rbac    *RBACStore
+	keys      *KeyStore
+	audit     *AuditStore
+	consent   *ConsentStore
+	rbac      *RBACStore
+	retention *RetentionStore
 
 	closeOnce sync.Once
 	closeErr  error
@@ -184,6 +185,7 @@ func newDB(pool *sql.DB, dialect Dialect, owned bool, opts *Options) *DB {
 	db.audit = newAuditStore(db)
 	db.consent = newConsentStore(db)
 	db.rbac = newRBACStore(db)
+	db.retention = newRetentionStore(db)
 	return db
 }
 

@@ -1,0 +1,242 @@
+package retention_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/retention"
+)
+
+// TestPropertySweep runs thousands of random policies over random records,
+// events and holds, and checks at a fixed instant that:
+//   - Plan lists exactly what the sweep then disposes of;
+//   - no record covered by a hold in force is disposed of;
+//   - no record is disposed of before its period has ended;
+//   - every record whose period has ended and that no hold covers is
+//     disposed of;
+//   - a sweep that crashes at a random batch, finished by another sweeper
+//     once the lease expires, ends in the same state, disposing of nothing
+//     twice.
+func TestPropertySweep(t *testing.T) {
+	rounds := 600
+	if testing.Short() {
+		rounds = 60
+	}
+	policies := 0
+	for round := range rounds {
+		policies += propertyRound(t, uint64(round))
+		if t.Failed() {
+			t.Fatalf("round %d failed", round)
+		}
+	}
+	t.Logf("%d rounds, %d policies", rounds, policies)
+}
+
+var (
+	units      = []string{"days", "weeks", "months", "years"}
+	sinces     = []retention.Since{retention.SinceCreated, retention.SinceLastActivity, retention.SinceEvent, retention.SinceDate}
+	actions    = []retention.Action{retention.Delete, retention.Anonymise, retention.Shred}
+	categories = []string{"user.contact", "user.contact.email", "user.financial", "user.behavior"}
+)
+
+func propertyRound(t *testing.T, seed uint64) int {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(seed, 42))
+	now := date(2026, time.Month(1+rng.IntN(12)), 1+rng.IntN(31), rng.IntN(24), rng.IntN(60)).Add(time.Duration(rng.IntN(1e9)))
+	if rng.IntN(3) == 0 { // around month ends, where clamping happens
+		now = time.Date(2026, time.Month(1+rng.IntN(12)), 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration(rng.IntN(3*24)) * time.Hour)
+	}
+	anyTime := func() time.Time { return now.Add(-time.Duration(rng.Int64N(int64(6 * 365 * 24 * time.Hour)))) }
+	subject := func() dataward.SubjectID { return dataward.SubjectID(fmt.Sprintf("s%02d", rng.IntN(40))) }
+
+	type rec struct {
+		retention.Record
+		dataset string
+	}
+	sched := &retention.Schedule{}
+	targets := map[string]retention.Target{}
+	twins := map[string]*retention.MemTarget{} // the same records, for the crash run
+	var records []rec
+	for i := range 1 + rng.IntN(6) {
+		p := retention.Policy{
+			Dataset:  fmt.Sprintf("ds%d", i),
+			Category: categories[rng.IntN(len(categories))],
+			Period:   fmt.Sprintf("%d %s", 1+rng.IntN(30), units[rng.IntN(len(units))]),
+			Since:    sinces[rng.IntN(len(sinces))],
+			Action:   actions[rng.IntN(len(actions))],
+			Reason:   "notice",
+		}
+		switch p.Since {
+		case retention.SinceEvent:
+			p.Event = []string{"unsubscribe", "account_closed"}[rng.IntN(2)]
+		case retention.SinceDate:
+			p.Date = anyTime()
+		}
+		if p.Action == retention.Anonymise {
+			p.Fields = []retention.FieldRule{{Field: "email", Rule: retention.Hash}}
+		}
+		sched.Policies = append(sched.Policies, p)
+		mt, twin := retention.NewMemTarget(), retention.NewMemTarget()
+		for j := range rng.IntN(300) {
+			r := retention.Record{ID: fmt.Sprintf("r%04d", j), Subject: subject(), Created: anyTime(), Fields: map[string]any{"email": "x"}}
+			r.LastActivity = r.Created.Add(time.Duration(rng.Int64N(int64(now.Sub(r.Created)) + 1)))
+			if rng.IntN(20) == 0 {
+				r.Subject = ""
+			}
+			mt.Put(r)
+			twin.Put(r)
+			records = append(records, rec{r, p.Dataset})
+		}
+		targets[p.Dataset] = newCounting(mt)
+		twins[p.Dataset] = twin
+	}
+
+	stores := []*retention.MemStore{retention.NewMemStore(), retention.NewMemStore()}
+	events := map[string]map[dataward.SubjectID]time.Time{"unsubscribe": {}, "account_closed": {}}
+	for range rng.IntN(60) {
+		name := []string{"unsubscribe", "account_closed"}[rng.IntN(2)]
+		e := retention.Event{Name: name, Subject: subject(), Time: anyTime().Truncate(time.Microsecond)}
+		events[name][e.Subject] = e.Time
+		for _, s := range stores {
+			require.NoError(t, s.PutEvent(ctx, e))
+		}
+	}
+	var holds []retention.Hold
+	for i := range rng.IntN(8) {
+		h := retention.Hold{ID: fmt.Sprintf("h%d", i), Reason: "r", Created: now}
+		switch rng.IntN(3) {
+		case 0:
+			h.Subject = subject()
+		case 1:
+			h.Dataset, h.Record = fmt.Sprintf("ds%d", rng.IntN(len(sched.Policies))), fmt.Sprintf("r%04d", rng.IntN(300))
+		case 2:
+			h.Category = []string{"user.contact", "user.contact.email", "user.financial", "user"}[rng.IntN(4)]
+		}
+		if rng.IntN(3) == 0 {
+			h.Until = now.Add(time.Duration(rng.IntN(4)-2) * time.Hour) // ended or not
+		}
+		holds = append(holds, h)
+		for _, s := range stores {
+			require.NoError(t, s.AddHold(ctx, h))
+		}
+	}
+
+	// What must go, worked out independently of the sweeper.
+	pol := map[string]retention.Policy{}
+	for _, p := range sched.Policies {
+		pol[p.Dataset] = p
+	}
+	want := map[string][]string{}
+	mustStay := map[string]bool{}
+	for _, r := range records {
+		p := pol[r.dataset]
+		period, err := retention.ParsePeriod(p.Period)
+		require.NoError(t, err)
+		var start time.Time
+		switch p.Since {
+		case retention.SinceCreated:
+			start = r.Created
+		case retention.SinceLastActivity:
+			start = r.LastActivity
+		case retention.SinceEvent:
+			start = events[p.Event][r.Subject]
+		case retention.SinceDate:
+			start = p.Date
+		}
+		due := !start.IsZero() && !period.End(start).After(now)
+		if p.Since == retention.SinceEvent && r.Subject == "" {
+			due = false
+		}
+		held := false
+		for _, h := range holds {
+			if !h.Until.IsZero() && !now.Before(h.Until) {
+				continue
+			}
+			held = held || h.Subject != "" && h.Subject == r.Subject ||
+				h.Record != "" && h.Dataset == r.dataset && h.Record == r.ID ||
+				h.Category != "" && (h.Category == p.Category || len(p.Category) > len(h.Category) && p.Category[:len(h.Category)+1] == h.Category+".")
+		}
+		if due && !held {
+			want[r.dataset] = append(want[r.dataset], r.ID)
+		} else {
+			mustStay[r.dataset+"/"+r.ID] = true
+		}
+	}
+
+	opts := &retention.Options{Clock: &clock{t: now}, BatchSize: 1 + rng.IntN(50), HashKey: hashKey, Owner: "a", LeaseTTL: time.Minute,
+		Shredder: retention.ShredderFunc(func(context.Context, dataward.SubjectID) error { return nil })}
+	sw, err := retention.New(stores[0], sched, targets, opts)
+	require.NoError(t, err)
+	plan, err := sw.Plan(ctx)
+	require.NoError(t, err)
+	rep, err := sw.Sweep(ctx)
+	require.NoError(t, err)
+	for i, p := range sched.Policies {
+		require.Equal(t, plan.Policies[i], rep.Policies[i], "round %d: Plan and Sweep of %s differ", seed, p.Dataset)
+		got := slices.Sorted(slices.Values(rep.Policies[i].Disposed))
+		require.Equal(t, want[p.Dataset], nilIfEmpty(got), "round %d: %s (%s since %s, %s) at %v", seed, p.Dataset, p.Period, p.Since, p.Action, now)
+		for _, id := range got {
+			require.False(t, mustStay[p.Dataset+"/"+id], "round %d: %s/%s disposed of, held or not due", seed, p.Dataset, id)
+		}
+		require.Empty(t, targets[p.Dataset].(*counting).twice())
+	}
+
+	// The same again, crashing at a random batch and finished by another
+	// sweeper after the lease expires.
+	crashTargets := map[string]retention.Target{}
+	counted := map[string]*counting{}
+	crashAt := 1 + rng.IntN(6)
+	batches := 0
+	crash := errors.New("crash")
+	for ds, twin := range twins {
+		c := newCounting(twin)
+		c.fail = func(retention.Batch) error {
+			if batches++; batches == crashAt {
+				return crash
+			}
+			return nil
+		}
+		crashTargets[ds], counted[ds] = c, c
+	}
+	c := &clock{t: now}
+	o1 := *opts
+	o1.Clock = c
+	first, err := retention.New(stores[1], sched, crashTargets, &o1)
+	require.NoError(t, err)
+	_, err = first.Sweep(ctx)
+	if err != nil {
+		require.ErrorIs(t, err, crash)
+	}
+	c.Add(time.Minute)
+	o2 := o1
+	o2.Owner = "b"
+	second, err := retention.New(stores[1], sched, crashTargets, &o2)
+	require.NoError(t, err)
+	_, err = second.Sweep(ctx)
+	require.NoError(t, err)
+	for _, p := range sched.Policies {
+		require.Empty(t, counted[p.Dataset].twice(), "round %d: disposed of twice after a crash", seed)
+		var got []string
+		for id := range counted[p.Dataset].count {
+			got = append(got, id)
+		}
+		slices.Sort(got)
+		require.Equal(t, want[p.Dataset], got, "round %d: %s after a crash", seed, p.Dataset)
+	}
+	return len(sched.Policies)
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}

@@ -40,6 +40,11 @@
 //     dataward_rbac_grants, with dataward_rbac_head (one row: a counter of
 //     changes, which SQLite watchers poll). On PostgreSQL, changes notify
 //     the channel dataward_rbac, which [RBACStore.Watch] listens to.
+//   - [DB.BreachStore]: the breach register and outbox of package breach,
+//     in dataward_breach_versions (every version of every incident),
+//     dataward_breach_deliveries (the outbox, leased with FOR UPDATE SKIP
+//     LOCKED on PostgreSQL) and dataward_breach_receipts (the proof of
+//     every attempt). Migration 0006; 0005 is reserved for retention.
 //
 // # SQLite
 //

@@ -100,8 +100,16 @@ func TestEmbeddedMigrations(t *testing.T) {
 	ms, err := embeddedMigrations()
 	require.NoError(t, err)
 	require.NotEmpty(t, ms)
-	for i, m := range ms {
-		require.Equal(t, int64(i+1), m.version, "versions are 1, 2, 3, ... with no gaps")
+	// Versions reserved by a branch not merged yet may be missing: 0005 is
+	// retention's, while breach (0006) is merged first.
+	reserved := map[int64]bool{5: true}
+	want := int64(1)
+	for _, m := range ms {
+		for m.version != want && reserved[want] {
+			want++
+		}
+		require.Equal(t, want, m.version, "versions are 1, 2, 3, ... with no gaps but reserved ones")
+		want++
 		for _, d := range []Dialect{SQLite, Postgres} {
 			require.NotContains(t, m.sql[d], "{{", "migration %d for %s", m.version, d)
 		}

@@ -32,7 +32,8 @@ type Options struct {
 
 // DB is a SQLite or PostgreSQL database holding the tables of dataward's
 // stores. Get one from [Open] or [OpenDB], then the stores from its methods
-// ([DB.KeyStore], [DB.AuditStore], [DB.ConsentStore], [DB.RBACStore]). A DB is safe for
+// ([DB.KeyStore], [DB.AuditStore], [DB.ConsentStore], [DB.RBACStore],
+// [DB.BreachStore]). A DB is safe for
 // concurrent use, and any number of processes may share one database.
 type DB struct {
 	sql     *sql.DB
@@ -44,6 +45,7 @@ type DB struct {
 	audit   *AuditStore
 	consent *ConsentStore
 	rbac    *RBACStore
+	breach  *BreachStore
 
 	closeOnce sync.Once
 	closeErr  error
@@ -184,6 +186,7 @@ func newDB(pool *sql.DB, dialect Dialect, owned bool, opts *Options) *DB {
 	db.audit = newAuditStore(db)
 	db.consent = newConsentStore(db)
 	db.rbac = newRBACStore(db)
+	db.breach = newBreachStore(db)
 	return db
 }
 

@@ -11,6 +11,8 @@
 //   - [github.com/dataward/dataward/consent]: consent records with proof,
 //     checks in nanoseconds, withdrawal, double opt-in, one-click
 //     unsubscribe and Global Privacy Control.
+//   - [github.com/dataward/dataward/breach]: the breach register, regimes
+//     and deadlines as data, notices, and delivery with proof.
 //   - [github.com/dataward/dataward/sqlstore]: SQL implementations of every
 //     package's Store, on SQLite (the embedded default) and PostgreSQL.
 //

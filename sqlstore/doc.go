@@ -40,6 +40,16 @@
 //     dataward_rbac_grants, with dataward_rbac_head (one row: a counter of
 //     changes, which SQLite watchers poll). On PostgreSQL, changes notify
 //     the channel dataward_rbac, which [RBACStore.Watch] listens to.
+//   - [DB.RetentionStore]: the legal holds, trigger events, leases and
+//     cursors of package retention, in dataward_retention_holds,
+//     dataward_retention_events and dataward_retention_leases (one row per
+//     data set: the sweeper holding it, until when, and its cursor).
+//     [DB.TableTarget] sweeps a table of the host's own. Migration 0005.
+//   - [DB.BreachStore]: the breach register and outbox of package breach,
+//     in dataward_breach_versions (every version of every incident),
+//     dataward_breach_deliveries (the outbox, leased with FOR UPDATE SKIP
+//     LOCKED on PostgreSQL) and dataward_breach_receipts (the proof of
+//     every attempt). Migration 0006.
 //
 // # SQLite
 //

@@ -32,7 +32,8 @@ type Options struct {
 
 // DB is a SQLite or PostgreSQL database holding the tables of dataward's
 // stores. Get one from [Open] or [OpenDB], then the stores from its methods
-// ([DB.KeyStore], [DB.AuditStore], [DB.ConsentStore], [DB.RBACStore]). A DB is safe for
+// ([DB.KeyStore], [DB.AuditStore], [DB.ConsentStore], [DB.RBACStore],
+// [DB.BreachStore]). A DB is safe for
 // concurrent use, and any number of processes may share one database.
 type DB struct {
 	sql     *sql.DB
@@ -45,6 +46,7 @@ type DB struct {
 	consent   *ConsentStore
 	rbac      *RBACStore
 	retention *RetentionStore
+	breach    *BreachStore
 
 	closeOnce sync.Once
 	closeErr  error
@@ -186,6 +188,7 @@ func newDB(pool *sql.DB, dialect Dialect, owned bool, opts *Options) *DB {
 	db.consent = newConsentStore(db)
 	db.rbac = newRBACStore(db)
 	db.retention = newRetentionStore(db)
+	db.breach = newBreachStore(db)
 	return db
 }
 

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRun runs the example and checks that each step did what it prints.
+func TestRun(t *testing.T) {
+	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = out
+	err = run(context.Background())
+	os.Stdout = stdout
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	for _, want := range []string{
+		"version 2, assessed, risk high",
+		"POPIA authority (the Information Regulator) as soon as possible, POPIA s22(1)(a), s22(2)",
+		"GDPR authority (the competent supervisory authority) due 2026-03-09T08:15:00Z, GDPR Art. 33(1)",
+		"Who is affected\ncustomers: about 1800",
+		"For more information\nInformation Officer, privacy@acme.example",
+		`notice to customers (Afrikaans): "Kennisgewing van 'n kompromie van persoonlike inligting"`,
+		"enqueued 4 deliveries (1 duplicates removed); enqueued again: 0 new",
+		"the SMTP server received 2 messages; the webhook receiver accepted 1",
+		"FAILED    breach: permanent delivery failure: smtp: the address of recipient \"cust-1003\" is not an e-mail address",
+		"j***@example.com         attempt 1  delivered 250 2.0.0 ok",
+		"delivered 204 after 1 attempt(s)",
+		"incident version 3, subjects_notified; obligations still open: 1",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the output lacks %q", want)
+		}
+	}
+	if strings.Contains(got, "jane.doe@") || strings.Contains(got, "sipho.n@") {
+		t.Error("the output holds a clear-text address")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", got)
+	}
+}

@@ -95,7 +95,7 @@ func propertyRound(t *testing.T, seed uint64) int {
 			twin.Put(r)
 			records = append(records, rec{r, p.Dataset})
 		}
-		targets[p.Dataset] = newCounting(mt)
+		targets[p.Dataset] = nextIfOdd(newCounting(mt), seed)
 		twins[p.Dataset] = twin
 	}
 
@@ -186,7 +186,7 @@ func propertyRound(t *testing.T, seed uint64) int {
 		for _, id := range got {
 			require.False(t, mustStay[p.Dataset+"/"+id], "round %d: %s/%s disposed of, held or not due", seed, p.Dataset, id)
 		}
-		require.Empty(t, targets[p.Dataset].(*counting).twice())
+		require.Empty(t, countingOf(targets[p.Dataset]).twice())
 	}
 
 	// The same again, crashing at a random batch and finished by another
@@ -204,7 +204,7 @@ func propertyRound(t *testing.T, seed uint64) int {
 			}
 			return nil
 		}
-		crashTargets[ds], counted[ds] = c, c
+		crashTargets[ds], counted[ds] = nextIfOdd(c, seed), c
 	}
 	c := &clock{t: now}
 	o1 := *opts
@@ -232,6 +232,41 @@ func propertyRound(t *testing.T, seed uint64) int {
 		require.Equal(t, want[p.Dataset], got, "round %d: %s after a crash", seed, p.Dataset)
 	}
 	return len(sched.Policies)
+}
+
+// nextCounting is a counting target that is a [retention.NextDisposer]:
+// it lists and disposes of the next batch in one call, as a SQL target
+// does in one transaction.
+type nextCounting struct{ *counting }
+
+func (c nextCounting) DisposeNext(ctx context.Context, b retention.Batch) ([]string, error) {
+	cands, err := c.Candidates(ctx, b.Query)
+	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	b.Records = cands
+	done, err := c.Dispose(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(done)
+	return done, nil
+}
+
+// nextIfOdd returns c as a NextDisposer in odd rounds, so that the
+// property holds both ways.
+func nextIfOdd(c *counting, seed uint64) retention.Target {
+	if seed%2 == 1 {
+		return nextCounting{c}
+	}
+	return c
+}
+
+func countingOf(t retention.Target) *counting {
+	if n, ok := t.(nextCounting); ok {
+		return n.counting
+	}
+	return t.(*counting)
 }
 
 func nilIfEmpty(s []string) []string {

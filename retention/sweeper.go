@@ -316,6 +316,20 @@ func (hs *holdSet) category(c string) string {
 	return ""
 }
 
+// none reports whether no hold can cover a record of dataset, other than
+// one on its category: no subject holds and no record holds in dataset.
+func (hs *holdSet) none(dataset string) bool {
+	if len(hs.subjects) > 0 {
+		return false
+	}
+	for k := range hs.records {
+		if k[0] == dataset {
+			return false
+		}
+	}
+	return true
+}
+
 func (hs *holdSet) record(dataset string, c Candidate) string {
 	if id, ok := hs.records[[2]string{dataset, c.ID}]; ok {
 		return id
@@ -377,6 +391,9 @@ func (s *Sweeper) sweepPolicy(ctx context.Context, i int, now time.Time, hs *hol
 	}
 	holdAll := hs.category(p.Category)
 	w := &walker{s: s, p: p, target: target, q: q, cutoff: cutoff, now: now, hs: hs, holdAll: holdAll, dry: dry, pr: pr, name: name, start: time.Now(), kept: time.Now(), leased: now}
+	if nd, ok := target.(NextDisposer); ok && !dry && holdAll == "" && hs.none(p.Dataset) && s.opts.MaxPerRun == 0 && p.Action != Shred {
+		w.next = nd
+	}
 	if p.Since == SinceEvent {
 		err = w.events(ctx, cur)
 	} else {
@@ -411,6 +428,9 @@ type walker struct {
 	batches int
 	kept    time.Time // when the cursor was last kept (monotonic)
 	leased  time.Time // when the lease was last taken, by the sweeper's clock
+	// next, if not nil, disposes of the next batch without listing it:
+	// nothing can be held, capped or shredded.
+	next NextDisposer
 }
 
 // Cursors: a records walk keeps the last record ID; an events walk keeps
@@ -471,9 +491,31 @@ func (w *walker) records(ctx context.Context, page dataward.SubjectID, after str
 			w.stage = "stopping between batches"
 			return err
 		}
-		w.stage = "listing candidates"
 		q := w.q
 		q.After = after
+		if w.next != nil {
+			done, err := w.disposeNext(ctx, q)
+			if errors.Is(err, errors.ErrUnsupported) {
+				w.next = nil
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if len(done) < q.Limit {
+				return nil
+			}
+			after = done[len(done)-1]
+			if err := w.keep(ctx, w.cursor(page, after)); err != nil {
+				return err
+			}
+			if err := w.pace(ctx); err != nil {
+				w.stage = "stopping between batches"
+				return err
+			}
+			continue
+		}
+		w.stage = "listing candidates"
 		t0 := time.Now()
 		cands, err := w.target.Candidates(ctx, q)
 		if err != nil {
@@ -514,7 +556,7 @@ func (w *walker) records(ctx context.Context, page dataward.SubjectID, after str
 			done, err := w.dispose(ctx, q, batch)
 			stats.Dispose = time.Since(t1)
 			stats.Disposed = len(done)
-			pr.Disposed = append(pr.Disposed, done...)
+			pr.Disposed = appendIDs(pr.Disposed, done)
 			if err != nil {
 				return err
 			}
@@ -631,14 +673,55 @@ func (w *walker) dispose(ctx context.Context, q Query, batch []Candidate) ([]str
 	if err != nil {
 		return done, err
 	}
+	return done, w.disposed(ctx, done)
+}
+
+// disposeNext has the target select and dispose of the next batch after
+// q.After in one step, and writes its receipt.
+func (w *walker) disposeNext(ctx context.Context, q Query) ([]string, error) {
+	w.stage = "disposing"
+	t0 := time.Now()
+	b := Batch{Dataset: w.p.Dataset, Action: w.p.Action, Query: q, Fields: w.p.Fields, Now: w.now, hashKey: w.s.opts.HashKey}
+	done, err := w.next.DisposeNext(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	if len(done) > q.Limit {
+		return nil, fmt.Errorf("the target disposed of %d records in a batch of %d", len(done), q.Limit)
+	}
+	stats := BatchStats{Dataset: w.p.Dataset, Action: w.p.Action, Listed: len(done), Disposed: len(done), Dispose: time.Since(t0)}
+	w.pr.Disposed = appendIDs(w.pr.Disposed, done)
+	err = w.disposed(ctx, done)
+	if w.s.opts.OnBatch != nil {
+		w.s.opts.OnBatch(stats)
+	}
+	return done, err
+}
+
+// appendIDs appends ids to s, doubling its capacity whenever it grows: a
+// sweep of a large backlog appends hundreds of batches, and append grows a
+// long slice by about a quarter at a time, copying it (and touching fresh
+// memory) twice as much; with append, growing Disposed took 7 % of a sweep
+// of 100,000 rows on SQLite.
+func appendIDs(s, ids []string) []string {
+	if n := len(s) + len(ids); n > cap(s) {
+		grown := make([]string, len(s), max(n, 2*cap(s)))
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, ids...)
+}
+
+// disposed counts a batch disposed of and writes its receipt.
+func (w *walker) disposed(ctx context.Context, done []string) error {
 	w.batches++
 	if w.s.opts.Audit != nil && len(done) > 0 {
 		w.stage = "writing the receipt"
 		if err := w.receipt(ctx, done); err != nil {
-			return done, fmt.Errorf("%d records were disposed of, but their receipt failed: %w", len(done), err)
+			return fmt.Errorf("%d records were disposed of, but their receipt failed: %w", len(done), err)
 		}
 	}
-	return done, nil
+	return nil
 }
 
 // inBatchOrder returns the IDs of done in the order of batch (a target

@@ -29,6 +29,29 @@ type Target interface {
 	Dispose(ctx context.Context, b Batch) ([]string, error)
 }
 
+// NextDisposer is an optional interface of a [Target] that can select and
+// dispose of its next batch in one step, without listing it first: on a
+// SQL table, one short transaction or statement per batch instead of a
+// query and then a transaction. The [Sweeper] uses it, when a sweep
+// disposes of (not a [Sweeper.Plan]) a data set that no hold can cover
+// (no active hold on its category, on any subject or on any of its
+// records), with no Options.MaxPerRun and an action other than [Shred];
+// otherwise, or if DisposeNext reports [errors.ErrUnsupported], it lists
+// with Candidates and disposes with Dispose.
+type NextDisposer interface {
+	// DisposeNext disposes of, as Dispose would, the records that
+	// Candidates(ctx, b.Query) would list at that moment (at most
+	// b.Query.Limit, the first after b.Query.After in order of ID), and
+	// returns their IDs in that order; b.Records is nil. Fewer than
+	// b.Query.Limit IDs tells the sweeper that none remain after the
+	// last; the sweeper passes the last as the next After. A record that
+	// another transaction holds locked may be skipped, as in Dispose. If
+	// it returns an error, it must have disposed of nothing; one wrapping
+	// [errors.ErrUnsupported] (such as for an action it cannot carry out
+	// in one step) makes the sweeper list and dispose instead.
+	DisposeNext(ctx context.Context, b Batch) ([]string, error)
+}
+
 // PolicyChecker is implemented by targets that can tell, before anything
 // is disposed of, whether they can carry out a policy (the columns its
 // rules name exist, its action is supported). [New] calls it.
@@ -92,7 +115,8 @@ type Batch struct {
 	Action  Action
 	// Query is the query that listed the records; Dispose checks it again.
 	Query Query
-	// Records are the records to dispose of, in order of ID.
+	// Records are the records to dispose of, in order of ID; nil for
+	// [NextDisposer.DisposeNext].
 	Records []Candidate
 	// Fields are the rules of [Anonymise]; see [Batch.Anonymise].
 	Fields []FieldRule

@@ -49,7 +49,10 @@ type Table struct {
 // same row and a row the host is writing is left for the next sweep; on
 // SQLite, which has one writer at a time, the transaction holds the write
 // lock from its start. On SQLite with integer key and time columns, a
-// batch of candidates is read as one packed row.
+// batch of candidates is read as one packed row. For the Delete action it
+// is a [retention.NextDisposer]: the sweeper has it select and delete each
+// batch in one step when no hold can cover the data set (see
+// [TableTarget.DisposeNext]).
 type TableTarget struct {
 	db       *DB
 	t        Table
@@ -62,6 +65,7 @@ type TableTarget struct {
 var (
 	_ retention.Target        = (*TableTarget)(nil)
 	_ retention.PolicyChecker = (*TableTarget)(nil)
+	_ retention.NextDisposer  = (*TableTarget)(nil)
 )
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
@@ -301,6 +305,23 @@ func (tt *TableTarget) idCond(ids []string) (string, any, error) {
 	return tt.db.dialect.anyInt64(col), tt.db.dialect.int64List(ns), nil
 }
 
+// after adds to cond the condition that the ID column is after the cursor
+// after, if any.
+func (tt *TableTarget) after(cond string, args []any, after string) (string, []any, error) {
+	if after == "" {
+		return cond, args, nil
+	}
+	cond += " AND " + quoteIdent(tt.t.ID) + " > ?"
+	if tt.intID {
+		n, err := strconv.ParseInt(after, 10, 64)
+		if err != nil {
+			return "", nil, fmt.Errorf("sqlstore: table %s: the cursor is not an integer", tt.t.Table)
+		}
+		return cond, append(args, n), nil
+	}
+	return cond, append(args, after), nil
+}
+
 // Candidates implements [retention.Target]: one indexed range query in
 // order of the ID column.
 func (tt *TableTarget) Candidates(ctx context.Context, q retention.Query) ([]retention.Candidate, error) {
@@ -308,17 +329,8 @@ func (tt *TableTarget) Candidates(ctx context.Context, q retention.Query) ([]ret
 	if err != nil {
 		return nil, err
 	}
-	if q.After != "" {
-		cond += " AND " + quoteIdent(tt.t.ID) + " > ?"
-		if tt.intID {
-			n, err := strconv.ParseInt(q.After, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("sqlstore: table %s: the cursor is not an integer", tt.t.Table)
-			}
-			args = append(args, n)
-		} else {
-			args = append(args, q.After)
-		}
+	if cond, args, err = tt.after(cond, args, q.After); err != nil {
+		return nil, err
 	}
 	subject, tcol, intTime := "NULL", "NULL", true
 	if tt.t.Subject != "" {
@@ -478,6 +490,88 @@ func (tt *TableTarget) Dispose(ctx context.Context, b retention.Batch) ([]string
 	}
 	if all {
 		return b.IDs(), nil
+	}
+	return done, nil
+}
+
+// DisposeNext implements [retention.NextDisposer] for the Delete action;
+// for others it returns an error wrapping [errors.ErrUnsupported]. On
+// PostgreSQL it is one statement, DELETE ... WHERE id IN (SELECT ...
+// ORDER BY id LIMIT n FOR UPDATE SKIP LOCKED) RETURNING id. On SQLite
+// (integer keys only; otherwise [errors.ErrUnsupported]) it is one
+// transaction: the batch's IDs read as one packed row, then one DELETE of
+// the rows that qualify in the range of IDs they span, which are exactly
+// those, as the transaction holds the write lock from its start.
+func (tt *TableTarget) DisposeNext(ctx context.Context, b retention.Batch) ([]string, error) {
+	if b.Action != retention.Delete || (tt.db.dialect == SQLite && !tt.intID) {
+		return nil, fmt.Errorf("sqlstore: table target cannot select and %s a batch of %s in one step: %w", b.Action, tt.t.Table, errors.ErrUnsupported)
+	}
+	q := b.Query
+	cond, args, err := tt.where(q)
+	if err != nil {
+		return nil, err
+	}
+	due, base := cond, len(args)
+	if cond, args, err = tt.after(cond, args, q.After); err != nil {
+		return nil, err
+	}
+	table, id := quoteIdent(tt.t.Table), quoteIdent(tt.t.ID)
+	sel := "SELECT " + id + " FROM " + table + " WHERE " + cond + " ORDER BY " + id + " LIMIT ?"
+	args = append(args, max(q.Limit, 0))
+	if tt.db.dialect == Postgres {
+		done, err := tt.returning(ctx, "WITH d AS (DELETE FROM "+table+" WHERE "+id+" IN ("+sel+" FOR UPDATE SKIP LOCKED) RETURNING "+id+") SELECT "+id+" FROM d ORDER BY "+id, args)
+		if err != nil {
+			return nil, storeErr(ctx, "dispose of a batch of "+tt.t.Table, err)
+		}
+		return done, nil
+	}
+	var done []string
+	err = tt.db.withTx(ctx, func(qr querier) error {
+		done = done[:0]
+		var text sql.NullString
+		var n int
+		if err := qr.QueryRowContext(ctx, "SELECT group_concat("+id+", ' '), count(*) FROM ("+sel+")", args...).Scan(&text, &n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if !text.Valid {
+			return errors.ErrUnsupported // a NULL key
+		}
+		done = strings.Split(text.String, " ")
+		if len(done) != n {
+			return errors.ErrUnsupported // a NULL key
+		}
+		var first, last int64
+		for i, f := range done {
+			n, err := strconv.ParseInt(f, 10, 64)
+			if err != nil || (i > 0 && n <= last) || strconv.FormatInt(n, 10) != f {
+				// Not what an integer key reads as, or not in order.
+				return errors.ErrUnsupported
+			}
+			if i == 0 {
+				first = n
+			}
+			last = n
+		}
+		// The rows that qualify from the first ID to the last are the
+		// batch: no other writer can change them meanwhile.
+		del := "DELETE FROM " + table + " WHERE " + due + " AND " + id + " BETWEEN ? AND ?"
+		res, err := qr.ExecContext(ctx, del, append(args[:base:base], first, last)...)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil || k != int64(len(done)) {
+			return fmt.Errorf("sqlstore: table %s: deleted %d rows of a batch of %d", tt.t.Table, k, len(done))
+		}
+		return nil
+	})
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil, fmt.Errorf("sqlstore: table %s has a key that is not an integer or is NULL: %w", tt.t.Table, err)
+	}
+	if err != nil {
+		return nil, storeErr(ctx, "dispose of a batch of "+tt.t.Table, err)
 	}
 	return done, nil
 }

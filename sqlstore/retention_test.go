@@ -160,10 +160,16 @@ func TestTableTargetSweep(t *testing.T) {
 // TestTableTargetTwoSweepersPostgres: two sweepers in two pools sweep the
 // same table at once, again and again while rows keep expiring: each
 // batch is disposed of once, never by both, and only one sweeper holds a
-// data set at a time.
+// data set at a time; listing and disposing, and disposing of the next
+// batch in one step (retention.NextDisposer).
 func TestTableTargetTwoSweepersPostgres(t *testing.T) {
-	dsn := backends[1].dsn
 	backends[1].available(t)
+	t.Run("list", func(t *testing.T) { twoSweepersPostgres(t, false) })
+	t.Run("next", func(t *testing.T) { twoSweepersPostgres(t, true) })
+}
+
+func twoSweepersPostgres(t *testing.T, next bool) {
+	dsn := backends[1].dsn
 	ctx := context.Background()
 	d := dsn(t)
 	dbs := []*sqlstore.DB{open(t, d), open(t, d)}
@@ -189,7 +195,11 @@ func TestTableTargetTwoSweepersPostgres(t *testing.T) {
 			}
 			mu.Unlock()
 		}}
-		sw := formsSweeper(t, db, c, retention.Delete, &retention.Options{BatchSize: 50, Owner: fmt.Sprintf("sweeper-%d", i), LeaseTTL: time.Hour})
+		var target retention.Target = c
+		if next {
+			target = &countingNextTarget{c}
+		}
+		sw := formsSweeper(t, db, target, retention.Delete, &retention.Options{BatchSize: 50, Owner: fmt.Sprintf("sweeper-%d", i), LeaseTTL: time.Hour})
 		wg.Go(func() {
 			for range 20 {
 				_, err := sw.Sweep(ctx)
@@ -259,6 +269,17 @@ type countingTarget struct {
 func (c *countingTarget) Dispose(ctx context.Context, b retention.Batch) ([]string, error) {
 	c.before()
 	done, err := c.Target.Dispose(ctx, b)
+	c.after(done)
+	return done, err
+}
+
+// countingNextTarget is a countingTarget that disposes of the next batch
+// in one step.
+type countingNextTarget struct{ *countingTarget }
+
+func (c *countingNextTarget) DisposeNext(ctx context.Context, b retention.Batch) ([]string, error) {
+	c.before()
+	done, err := c.Target.(retention.NextDisposer).DisposeNext(ctx, b)
 	c.after(done)
 	return done, err
 }

@@ -183,11 +183,11 @@ func BuildNotice(inc Incident, regime string, party Party, opts *NoticeOptions) 
 
 // order is the order of sections in a notice.
 var order = []Field{FieldDescription, FieldOccurred, FieldNature, FieldDataCategories, FieldSubjectGroups, FieldRecords,
-	FieldConsequences, FieldMeasures, FieldSubjectAdvice, "UnauthorisedParty", FieldDelayReason, FieldContact}
+	FieldConsequences, FieldMeasures, FieldSubjectAdvice, FieldUnauthorisedParty, FieldDelayReason, FieldContact}
 
 // subjectFacing are the fields a subject notice shows even if its regime
 // does not require them.
-var subjectFacing = []Field{FieldDescription, FieldOccurred, FieldDataCategories, FieldConsequences, FieldMeasures, FieldSubjectAdvice, "UnauthorisedParty", FieldContact}
+var subjectFacing = []Field{FieldDescription, FieldOccurred, FieldDataCategories, FieldConsequences, FieldMeasures, FieldSubjectAdvice, FieldUnauthorisedParty, FieldContact}
 
 func noticeData(inc *Incident, ob *Obligation, lb *lang, org string, missing []Requirement) NoticeData {
 	d := NoticeData{Organisation: org, Closing: lb.closing}
@@ -244,11 +244,11 @@ func noticeData(inc *Incident, ob *Obligation, lb *lang, org string, missing []R
 // fieldText renders each field of inc as text in the language.
 func fieldText(inc *Incident, lb *lang) map[Field]string {
 	t := map[Field]string{
-		FieldDescription:    inc.Description,
-		FieldConsequences:   inc.Consequences,
-		FieldSubjectAdvice:  inc.SubjectAdvice,
-		FieldDelayReason:    inc.DelayReason,
-		"UnauthorisedParty": inc.UnauthorisedParty,
+		FieldDescription:       inc.Description,
+		FieldConsequences:      inc.Consequences,
+		FieldSubjectAdvice:     inc.SubjectAdvice,
+		FieldDelayReason:       inc.DelayReason,
+		FieldUnauthorisedParty: inc.UnauthorisedParty,
 	}
 	var ns []string
 	for _, n := range inc.Nature {
@@ -411,10 +411,10 @@ var labels = map[string]*lang{
 			FieldDescription: "What happened", FieldOccurred: "When it happened", FieldNature: "Nature of the breach",
 			FieldDataCategories: "What information was involved", FieldSubjectGroups: "Who is affected", FieldRecords: "Records concerned",
 			FieldConsequences: "Likely consequences", FieldMeasures: "What we are doing", FieldSubjectAdvice: "What you can do",
-			"UnauthorisedParty": "Who obtained the information", FieldDelayReason: "Reasons for the delay", FieldContact: "For more information",
+			FieldUnauthorisedParty: "Who obtained the information", FieldDelayReason: "Reasons for the delay", FieldContact: "For more information",
 		},
 		authorityHeadings: map[Field]string{
-			FieldSubjectAdvice: "Advice to the data subjects", "UnauthorisedParty": "Identity of the unauthorised person",
+			FieldSubjectAdvice: "Advice to the data subjects", FieldUnauthorisedParty: "Identity of the unauthorised person",
 		},
 		natures: map[Nature]string{
 			Confidentiality: "confidentiality breach", Integrity: "integrity breach", Availability: "availability breach",
@@ -438,10 +438,10 @@ var labels = map[string]*lang{
 			FieldDescription: "O que aconteceu", FieldOccurred: "Quando aconteceu", FieldNature: "Natureza do incidente",
 			FieldDataCategories: "Quais dados foram envolvidos", FieldSubjectGroups: "Quem foi afetado", FieldRecords: "Registros envolvidos",
 			FieldConsequences: "Riscos e consequências prováveis", FieldMeasures: "O que estamos fazendo", FieldSubjectAdvice: "O que você pode fazer",
-			"UnauthorisedParty": "Quem obteve os dados", FieldDelayReason: "Motivos da demora", FieldContact: "Para mais informações",
+			FieldUnauthorisedParty: "Quem obteve os dados", FieldDelayReason: "Motivos da demora", FieldContact: "Para mais informações",
 		},
 		authorityHeadings: map[Field]string{
-			FieldSubjectAdvice: "Recomendações aos titulares", "UnauthorisedParty": "Identidade de quem obteve os dados",
+			FieldSubjectAdvice: "Recomendações aos titulares", FieldUnauthorisedParty: "Identidade de quem obteve os dados",
 		},
 		natures: map[Nature]string{
 			Confidentiality: "violação de confidencialidade", Integrity: "violação de integridade", Availability: "violação de disponibilidade",
@@ -465,10 +465,10 @@ var labels = map[string]*lang{
 			FieldDescription: "Wat het gebeur", FieldOccurred: "Wanneer dit gebeur het", FieldNature: "Aard van die kompromie",
 			FieldDataCategories: "Watter inligting betrokke was", FieldSubjectGroups: "Wie geraak word", FieldRecords: "Rekords betrokke",
 			FieldConsequences: "Moontlike gevolge", FieldMeasures: "Wat ons doen", FieldSubjectAdvice: "Wat u kan doen",
-			"UnauthorisedParty": "Wie die inligting verkry het", FieldDelayReason: "Redes vir die vertraging", FieldContact: "Vir meer inligting",
+			FieldUnauthorisedParty: "Wie die inligting verkry het", FieldDelayReason: "Redes vir die vertraging", FieldContact: "Vir meer inligting",
 		},
 		authorityHeadings: map[Field]string{
-			FieldSubjectAdvice: "Raad aan die datasubjekte", "UnauthorisedParty": "Identiteit van die ongemagtigde persoon",
+			FieldSubjectAdvice: "Raad aan die datasubjekte", FieldUnauthorisedParty: "Identiteit van die ongemagtigde persoon",
 		},
 		natures: map[Nature]string{
 			Confidentiality: "vertroulikheid geskend", Integrity: "integriteit geskend", Availability: "beskikbaarheid geskend",

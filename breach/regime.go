@@ -71,17 +71,18 @@ type Field string
 
 // The content a regime may require of a notice.
 const (
-	FieldNature         Field = "Nature"         // the nature of the breach
-	FieldDescription    Field = "Description"    // what happened, in plain words
-	FieldOccurred       Field = "OccurredFrom"   // when it occurred (a date or window)
-	FieldDataCategories Field = "DataCategories" // the categories of personal data
-	FieldSubjectGroups  Field = "SubjectGroups"  // the categories and approximate numbers of subjects
-	FieldRecords        Field = "Records"        // the approximate number of records
-	FieldContact        Field = "Contact"        // the DPO or other contact point
-	FieldConsequences   Field = "Consequences"   // the likely consequences
-	FieldMeasures       Field = "MeasuresTaken"  // the measures taken or proposed
-	FieldSubjectAdvice  Field = "SubjectAdvice"  // what subjects can do
-	FieldDelayReason    Field = "DelayReason"    // the reasons for a late notice
+	FieldNature            Field = "Nature"            // the nature of the breach
+	FieldDescription       Field = "Description"       // what happened, in plain words
+	FieldOccurred          Field = "OccurredFrom"      // when it occurred (a date or window)
+	FieldDataCategories    Field = "DataCategories"    // the categories of personal data
+	FieldSubjectGroups     Field = "SubjectGroups"     // the categories and approximate numbers of subjects
+	FieldRecords           Field = "Records"           // the approximate number of records
+	FieldContact           Field = "Contact"           // the DPO or other contact point
+	FieldConsequences      Field = "Consequences"      // the likely consequences
+	FieldMeasures          Field = "MeasuresTaken"     // the measures taken or proposed
+	FieldSubjectAdvice     Field = "SubjectAdvice"     // what subjects can do
+	FieldDelayReason       Field = "DelayReason"       // the reasons for a late notice
+	FieldUnauthorisedParty Field = "UnauthorisedParty" // who obtained the data, if known
 )
 
 // Requirement is one piece of content a notice must contain, with the

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/internal/follow"
 )
 
 // MemStore is a [Store] and [Watcher] in memory: the reference
@@ -21,7 +22,7 @@ type memTenant struct {
 	records   []Record
 	bySubject map[dataward.SubjectID][]int // positions in records
 	refs      map[string]bool
-	watchers  map[chan<- struct{}]bool
+	watchers  follow.Watchers
 }
 
 var (
@@ -35,7 +36,7 @@ func NewMemStore() *MemStore { return &MemStore{tenants: make(map[string]*memTen
 func (s *MemStore) tenant(name string) *memTenant {
 	t := s.tenants[name]
 	if t == nil {
-		t = &memTenant{bySubject: make(map[dataward.SubjectID][]int), refs: make(map[string]bool), watchers: make(map[chan<- struct{}]bool)}
+		t = &memTenant{bySubject: make(map[dataward.SubjectID][]int), refs: make(map[string]bool)}
 		s.tenants[name] = t
 	}
 	return t
@@ -58,12 +59,7 @@ func (s *MemStore) Append(ctx context.Context, rec Record) (int64, error) {
 	rec.Seq = int64(len(t.records)) + 1
 	t.bySubject[rec.Subject] = append(t.bySubject[rec.Subject], len(t.records))
 	t.records = append(t.records, rec)
-	for c := range t.watchers {
-		select {
-		case c <- struct{}{}:
-		default:
-		}
-	}
+	t.watchers.Notify()
 	return rec.Seq, nil
 }
 
@@ -121,17 +117,7 @@ func (s *MemStore) Head(ctx context.Context, tenant string) (int64, error) {
 // Watch implements [Watcher].
 func (s *MemStore) Watch(ctx context.Context, tenant string, changed chan<- struct{}) error {
 	s.mu.Lock()
-	s.tenant(tenant).watchers[changed] = true
+	t := s.tenant(tenant)
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.tenant(tenant).watchers, changed)
-		s.mu.Unlock()
-	}()
-	select {
-	case changed <- struct{}{}:
-	default:
-	}
-	<-ctx.Done()
-	return ctx.Err()
+	return t.watchers.Watch(ctx, changed)
 }

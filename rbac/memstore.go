@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/dataward/dataward/internal/follow"
 )
 
 // MemStore is a [Store] and [Watcher] in memory: the reference
@@ -14,7 +16,7 @@ import (
 type MemStore struct {
 	mu       sync.RWMutex
 	grants   map[string]Grant
-	watchers map[chan<- struct{}]bool
+	watchers follow.Watchers
 }
 
 var (
@@ -24,7 +26,7 @@ var (
 
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore {
-	return &MemStore{grants: make(map[string]Grant), watchers: make(map[chan<- struct{}]bool)}
+	return &MemStore{grants: make(map[string]Grant)}
 }
 
 // Add implements [Store].
@@ -38,7 +40,7 @@ func (s *MemStore) Add(ctx context.Context, g Grant) error {
 		return fmt.Errorf("%w: %q", ErrDuplicate, g.ID)
 	}
 	s.grants[g.ID] = g
-	s.notify()
+	s.watchers.Notify()
 	return nil
 }
 
@@ -53,18 +55,8 @@ func (s *MemStore) Remove(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
 	delete(s.grants, id)
-	s.notify()
+	s.watchers.Notify()
 	return nil
-}
-
-// notify signals every watcher without blocking; s.mu is held.
-func (s *MemStore) notify() {
-	for c := range s.watchers {
-		select {
-		case c <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // List implements [Store].
@@ -87,18 +79,5 @@ func (s *MemStore) List(ctx context.Context) ([]Grant, error) {
 
 // Watch implements [Watcher].
 func (s *MemStore) Watch(ctx context.Context, changed chan<- struct{}) error {
-	s.mu.Lock()
-	s.watchers[changed] = true
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.watchers, changed)
-		s.mu.Unlock()
-	}()
-	select {
-	case changed <- struct{}{}:
-	default:
-	}
-	<-ctx.Done()
-	return ctx.Err()
+	return s.watchers.Watch(ctx, changed)
 }

@@ -234,18 +234,29 @@ func TestTableTargetSkipLocked(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cands, 100)
 
-	host, err := db.SQL().BeginTx(ctx, nil)
+	disposeAroundALockedRow(t, db, func() []string {
+		done, err := tt.Dispose(ctx, retention.Batch{Dataset: "web_forms", Action: retention.Delete, Query: q, Records: cands})
+		assert.NoError(t, err)
+		return done
+	})
+}
+
+// disposeAroundALockedRow runs dispose four times at once on PostgreSQL's
+// web_forms (100 due rows) while the host holds a lock on row 5, and checks
+// that together they disposed of the 99 other rows, each once, and left
+// row 5 alone rather than waiting for it.
+func disposeAroundALockedRow(t *testing.T, db *sqlstore.DB, dispose func() []string) {
+	t.Helper()
+	host, err := db.SQL().BeginTx(context.Background(), nil)
 	require.NoError(t, err)
 	_, err = host.Exec("UPDATE web_forms SET name = 'x' WHERE id = 5")
 	require.NoError(t, err)
-
 	var all []string
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			done, err := tt.Dispose(ctx, retention.Batch{Dataset: "web_forms", Action: retention.Delete, Query: q, Records: cands})
-			assert.NoError(t, err)
+			done := dispose()
 			mu.Lock()
 			all = append(all, done...)
 			mu.Unlock()

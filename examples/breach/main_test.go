@@ -1,31 +1,15 @@
 package main
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dataward/dataward/internal/exampletest"
 )
 
 // TestRun runs the example and checks that each step did what it prints.
 func TestRun(t *testing.T) {
-	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = out
-	err = run(context.Background())
-	os.Stdout = stdout
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	b, err := os.ReadFile(out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := string(b)
+	got := exampletest.Output(t, run)
 	for _, want := range []string{
 		"version 2, assessed, risk high",
 		"POPIA authority (the Information Regulator) as soon as possible, POPIA s22(1)(a), s22(2)",

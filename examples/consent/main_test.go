@@ -1,31 +1,15 @@
 package main
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dataward/dataward/internal/exampletest"
 )
 
 // TestRun runs the example and checks that each step did what it prints.
 func TestRun(t *testing.T) {
-	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = out
-	err = run(context.Background())
-	os.Stdout = stdout
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	b, err := os.ReadFile(out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := string(b)
+	got := exampletest.Output(t, run)
 	for _, want := range []string{
 		"marketing.communications.email              false  pending",                        // sign-up asked for a double opt-in
 		"marketing.communications.sms                false  refused",                        // the unticked box

@@ -1,33 +1,17 @@
 package main
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dataward/dataward/internal/exampletest"
 )
 
 // TestRun runs the example and checks that the dry run and the sweep
 // dispose of exactly the records past their published periods, keep the
 // held ones, and leave a receipt per data set.
 func TestRun(t *testing.T) {
-	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = out
-	err = run(context.Background())
-	os.Stdout = stdout
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	b, err := os.ReadFile(out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := string(b)
+	got := exampletest.Output(t, run)
 	for _, verb := range []string{"would", "did"} {
 		for _, want := range []string{
 			"web_forms        " + verb + " delete 1 [1]: created on or before 2026-01-01T12:00:00Z (2 months)",

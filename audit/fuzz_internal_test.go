@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,65 @@ func FuzzCheckUsual(f *testing.F) {
 			if err := checkFields(&e); err != nil {
 				t.Fatalf("usual accepts an event that check rejects: %v", err)
 			}
+		}
+	})
+}
+
+// DecodeEntry accepts exactly what decode accepts and reads the same
+// fields, and FromData holds for the entry it returns (and for the entry a
+// Logger appends), without allocating.
+func FuzzDecodeEntry(f *testing.F) {
+	e := Event{ID: "id", Time: time.Unix(1, 2000).UTC(), Action: "a.b", Class: "c", Actor: Actor{ID: "x", Roles: []string{"r"}},
+		Subject: "s", Resource: Resource{Type: "t", ID: "i"}, Outcome: Denied,
+		Changes: []Change{{Field: "f", Before: "b", After: "a"}}, Metadata: []Attr{{Key: "k", Value: "v", Sensitivity: Sensitive}}}
+	f.Add(encode(nil, 7, &e))
+	f.Add(encode(nil, 0, &Event{}))
+	f.Add([]byte(encodingMagic))
+	f.Add(append(encode(nil, 7, &e), 0))
+	f.Add(append([]byte("DWA\x01\x80\x00"), encode(nil, 0, &e)[5:]...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		index, ev, err := decode(data)
+		got, gerr := DecodeEntry(data)
+		if (err == nil) != (gerr == nil) {
+			t.Fatalf("decode: %v, DecodeEntry: %v", err, gerr)
+		}
+		if err != nil {
+			if got.FromData() {
+				t.Fatal("FromData holds for data that does not decode")
+			}
+			return
+		}
+		want := Entry{
+			Index: index, Data: data, Time: ev.Time, Action: ev.Action, Class: ev.Class,
+			ActorID: ev.Actor.ID, Subject: string(ev.Subject),
+			ResourceType: ev.Resource.Type, ResourceID: ev.Resource.ID, Outcome: ev.Outcome,
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeEntry = %+v, want %+v", got, want)
+		}
+		if !got.FromData() {
+			t.Fatal("FromData does not hold for what DecodeEntry returns")
+		}
+		for _, change := range []func(e *Entry){
+			func(e *Entry) { e.Index++ },
+			func(e *Entry) { e.Time = e.Time.Add(time.Microsecond) },
+			func(e *Entry) { e.Time = e.Time.Add(1) },
+			func(e *Entry) { e.Action += "x" },
+			func(e *Entry) { e.Class += "x" },
+			func(e *Entry) { e.ActorID += "x" },
+			func(e *Entry) { e.Subject += "x" },
+			func(e *Entry) { e.ResourceType += "x" },
+			func(e *Entry) { e.ResourceID += "x" },
+			func(e *Entry) { e.Outcome += "x" },
+		} {
+			other := got
+			change(&other)
+			if other.FromData() {
+				t.Fatalf("FromData holds for a changed entry %+v", other)
+			}
+		}
+		if n := testing.AllocsPerRun(10, func() { got.FromData() }); n != 0 {
+			t.Fatalf("FromData allocates %v times", n)
 		}
 	})
 }

@@ -31,8 +31,11 @@ const (
 	//
 	// An error does not prove that the event is absent from the log: an
 	// append whose reply was lost (a connection cut during the commit)
-	// may have committed all the same. The host refuses the action; the
-	// log may still show the attempt, never the event twice.
+	// may have committed all the same; with a [SyncStore], the event is
+	// stored, and visible, when the Sync that should have made it durable
+	// failed. The host refuses the action; the log may still show the
+	// attempt, never the event twice: a failed event is never stored
+	// again.
 	FailClosed
 	// Buffered: Record returns at once; the event is stored with the next
 	// batch. When the buffer is full (Options.BufferSize), or the store
@@ -115,8 +118,11 @@ type Options struct {
 //
 // Concurrent Record calls share appends (group commit): while one append is
 // in flight, the events that arrive wait and go together in the next one.
+// With a [SyncStore], the next append is made while the previous one is
+// being made durable (see syncLoop).
 type Logger struct {
 	store   Store
+	syncer  SyncStore // store, if it is one
 	hashKey []byte
 	macs    *sync.Pool       // of *macState keyed with hashKey
 	ids     *uuid7.Generator // event ids: a random base counted from, not ten random bytes per event
@@ -131,8 +137,21 @@ type Logger struct {
 	flushing bool
 	batch    []*pending // reused by the flushing role
 	// idle, made by a Close that waits, is closed (and cleared) when the
-	// flushing role is given up: what Close waits for, with its context.
+	// flushing role is given up or the syncing goroutine ends: what Close
+	// waits for, with its context.
 	idle chan struct{}
+
+	// With a SyncStore: events stored by AppendUnsynced but not yet
+	// covered by a Sync, which the syncing goroutine delivers once a Sync
+	// that started after their append succeeds.
+	toSync  []*pending
+	syncing bool // a goroutine runs syncLoop
+	// syncSize is the number of events in the Sync in flight, if any; the
+	// flushing role waits on grown, while that Sync runs, for the queue
+	// to grow or the Sync to end (see flush).
+	syncSize    int
+	grown       *sync.Cond
+	waitingRoom bool // the flushing role waits on grown
 
 	timer   *time.Timer // pending flush of Buffered events
 	dropped int64       // Buffered events dropped since the last gap record
@@ -155,12 +174,12 @@ type pending struct {
 	id    [36]byte
 	genID bool
 	// The outcome: err, once finished is set by whoever stores the event
-	// (finished is read by the flushing caller, while a retrying
-	// goroutine may set it). A caller that waits on another's flush gets
-	// it through done too.
+	// (finished is read by the flushing caller, while a retrying or the
+	// syncing goroutine may set it). A caller that waits on another's
+	// flush, or on the syncing goroutine, gets it through done too.
 	err      error
 	finished atomic.Bool
-	done     chan error // nil for Buffered events, and for the flushing caller's own until store1 hands it to a retrying goroutine
+	done     chan error // nil for Buffered events, and for the flushing caller's own until store1 hands it to a retrying goroutine, unless the store is a SyncStore
 	// spare is a channel for done that this pending kept from an earlier
 	// use: empty, since its caller received from it.
 	spare chan error
@@ -293,8 +312,10 @@ func New(store Store, opts *Options) (*Logger, error) {
 		o.Origin = o.Signer.Name()
 	}
 	o.Clock = dataward.ClockOrSystem(o.Clock)
+	syncer, _ := store.(SyncStore)
 	l := &Logger{
 		store:   store,
+		syncer:  syncer,
 		hashKey: append([]byte(nil), o.HashKey...),
 		sealer:  o.Sealer,
 		fields:  fields,
@@ -304,6 +325,7 @@ func New(store Store, opts *Options) (*Logger, error) {
 	l.macs = newMACPool(l.hashKey)
 	l.ids = uuid7.NewGenerator()
 	l.roomCond = sync.NewCond(&l.mu)
+	l.grown = sync.NewCond(&l.mu)
 	l.tree.size = -1 // unknown until the first append reads it
 	return l, nil
 }
@@ -344,6 +366,7 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 			return nil
 		default:
 			l.queue = append(l.queue, p) // freed once stored or dropped
+			l.signalGrown()
 			if !l.flushing && l.timer == nil {
 				l.timer = time.AfterFunc(l.opts.FlushDelay, l.flushBuffered)
 			}
@@ -365,10 +388,11 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 	if lead {
 		l.flushing = true
 	}
-	if !lead {
+	if !lead || l.syncer != nil { // the syncing goroutine delivers to the lead too
 		p.done = p.ch()
 	}
 	l.queue = append(l.queue, p)
+	l.signalGrown()
 	l.mu.Unlock()
 	if lead {
 		l.flush(p)
@@ -436,6 +460,22 @@ func (l *Logger) prepare(ctx context.Context, e *Event, id *[36]byte) (now time.
 func (l *Logger) flush(mine *pending) {
 	for {
 		l.mu.Lock()
+		// With a SyncStore, the events queued now cannot be made durable
+		// before the Sync in flight ends anyway: rather than store a few
+		// of them at once, and the others in appends of their own, wait
+		// until as many are queued as that Sync holds, or until it ends.
+		// Concurrent callers then settle into large batches, each stored
+		// while the previous one is synced. Nor is a batch stored while
+		// another waits for a Sync to take it: what is stored but not
+		// yet durable stays within two batches (the one being synced,
+		// and the next), and the queue within BufferSize, however slow
+		// (or failing) the Syncs are.
+		for !l.closed && (mine == nil || !mine.delivered()) &&
+			(len(l.toSync) > 0 || l.syncSize > 0 && len(l.queue) < l.enoughQueued()) {
+			l.waitingRoom = true
+			l.grown.Wait()
+			l.waitingRoom = false
+		}
 		if len(l.queue) == 0 && l.dropped == 0 {
 			l.flushing = false
 			l.wakeClose()
@@ -461,6 +501,21 @@ func (l *Logger) flush(mine *pending) {
 		if l.store1(batch, mine) {
 			return // the retrying goroutine flushes on
 		}
+	}
+}
+
+// enoughQueued is the number of queued events that the flushing role
+// waits for while a Sync is in flight: as many as that Sync holds, or a
+// full batch, or a full queue. l.mu is held.
+func (l *Logger) enoughQueued() int {
+	return min(l.syncSize, l.opts.MaxBatch, l.opts.BufferSize)
+}
+
+// signalGrown wakes the flushing role if it waits for the queue to grow
+// and it now has. l.mu is held.
+func (l *Logger) signalGrown() {
+	if l.waitingRoom && len(l.queue) >= l.enoughQueued() {
+		l.grown.Signal()
 	}
 }
 
@@ -503,7 +558,11 @@ func (l *Logger) store1(batch []*pending, mine *pending) (handedOff bool) {
 	for attempt := 0; ; attempt++ {
 		err := l.append(ctx, batch)
 		if err == nil {
-			l.delivered(batch)
+			if l.syncer != nil {
+				l.syncLater(batch)
+			} else {
+				l.delivered(batch)
+			}
 			return false
 		}
 		// FailClosed callers learn at once; Buffered events are dropped
@@ -554,8 +613,87 @@ func (l *Logger) delivered(batch []*pending) {
 	}
 }
 
-// wakeClose wakes a Close waiting for the flushing role to be given up.
-// l.mu is held.
+// syncLater hands batch, stored by AppendUnsynced, to the syncing
+// goroutine, starting one if none runs: the flushing role can go on with
+// the next batch while this one is made durable. The events are copied
+// out of batch, which the flushing role reuses.
+func (l *Logger) syncLater(batch []*pending) {
+	l.mu.Lock()
+	l.toSync = append(l.toSync, batch...)
+	start := !l.syncing
+	l.syncing = true
+	l.mu.Unlock()
+	if start {
+		go l.syncLoop()
+	}
+}
+
+// syncLoop makes the stored events durable, and delivers them, until none
+// are left; events stored while a Sync is in flight share the next one.
+//
+// Why an event is durable when its Record returns: it was stored by an
+// AppendUnsynced that returned before the Sync that delivers it began
+// (syncLater runs after AppendUnsynced returns, and a Sync takes only
+// what toSync held when it began), and a SyncStore's Sync makes durable
+// every batch whose AppendUnsynced returned before it was called. Since a
+// crash loses at most a suffix of unsynced batches, never a synced one,
+// the log that survives holds every acknowledged event, in its place.
+func (l *Logger) syncLoop() {
+	ctx := context.Background()
+	var batch []*pending
+	for {
+		l.mu.Lock()
+		batch, l.toSync = l.toSync, batch[:0]
+		l.syncSize = len(batch)
+		l.grown.Broadcast() // the previous Sync ended, and toSync is empty
+		if len(batch) == 0 {
+			l.syncing = false
+			l.wakeClose()
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+		for attempt := 0; ; attempt++ {
+			err := l.syncer.Sync(ctx)
+			if err == nil {
+				break
+			}
+			// As store1 does: FailClosed callers learn at once (their
+			// events stay stored, and visible, and are never stored
+			// again), Durable events wait for a Sync that succeeds, and
+			// Buffered ones, stored, are let go: only their durability is
+			// in doubt.
+			kept := batch[:0]
+			for _, p := range batch {
+				switch p.policy {
+				case FailClosed:
+					p.deliver(fmt.Errorf("audit: record %q: make durable: %w", p.event.Action, err))
+				case Buffered:
+					p.free()
+				default:
+					kept = append(kept, p)
+				}
+			}
+			clear(batch[len(kept):])
+			batch = kept
+			l.mu.Lock()
+			l.grown.Broadcast() // a flushing caller whose event failed stops waiting
+			l.mu.Unlock()
+			if l.opts.OnError != nil {
+				l.opts.OnError(fmt.Errorf("audit: making %d stored events durable, will retry: %w", len(batch), err))
+			}
+			if len(batch) == 0 {
+				break
+			}
+			time.Sleep(min(time.Duration(1<<min(attempt, 10))*10*time.Millisecond, 5*time.Second))
+		}
+		l.delivered(batch)
+		clear(batch)
+	}
+}
+
+// wakeClose wakes a Close waiting for the flushing role to be given up, or
+// for the syncing goroutine to end. l.mu is held.
 func (l *Logger) wakeClose() {
 	if l.idle != nil {
 		close(l.idle)
@@ -578,13 +716,15 @@ func (l *Logger) Close(ctx context.Context) error {
 	l.mu.Lock()
 	l.closed = true
 	l.roomCond.Broadcast()
+	l.grown.Broadcast()
 	if l.timer != nil {
 		l.timer.Stop()
 		l.timer = nil
 	}
 	l.mu.Unlock()
 	// Take the flushing role, and drain the queue; or wait for whoever
-	// holds the role to finish.
+	// holds the role to finish, and for the syncing goroutine to deliver
+	// what was stored.
 	for {
 		l.mu.Lock()
 		if !l.flushing && (len(l.queue) > 0 || l.dropped > 0) {
@@ -593,7 +733,7 @@ func (l *Logger) Close(ctx context.Context) error {
 			l.flush(nil)
 			continue
 		}
-		if !l.flushing {
+		if !l.flushing && !l.syncing {
 			l.mu.Unlock()
 			break
 		}

@@ -108,6 +108,32 @@ type Store interface {
 	LatestCheckpoint(ctx context.Context) (Checkpoint, error)
 }
 
+// SyncStore is a [Store] that can store a batch, in the log's order, before
+// making it durable. A [Logger] whose store is a SyncStore stores the next
+// batch while the previous one is being made durable, rather than after:
+// on a database whose commits wait for the disk, that wait is most of an
+// append. Record still returns only once a Sync that covers its event has
+// succeeded; the store's order and atomicity are Append's.
+//
+// Durability is a prefix: a crash of the machine (not only of the process)
+// may lose batches stored by AppendUnsynced that no successful Sync has
+// covered, the latest ones first, but never leaves a gap, and never loses
+// a batch that a Sync covered.
+type SyncStore interface {
+	Store
+	// AppendUnsynced stores b as Append does (atomically, at the end of
+	// the log, or not at all with ErrConflict), but may return before b
+	// is durable. Readers may see b at once.
+	AppendUnsynced(ctx context.Context, b Batch) error
+	// Sync makes durable every batch whose AppendUnsynced returned before
+	// Sync was called. It may run while another AppendUnsynced is in
+	// flight. An error leaves those batches stored, and visible, but
+	// perhaps not durable; a store that cannot tell whether a failed sync
+	// lost data (an fsync error) keeps failing later Syncs rather than
+	// report such batches durable.
+	Sync(ctx context.Context) error
+}
+
 // Errors that a [Store] returns, and callers branch on with errors.Is.
 var (
 	// ErrConflict: an Append did not start at the end of the log, because

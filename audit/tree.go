@@ -111,7 +111,11 @@ func (l *Logger) append(ctx context.Context, batch []*pending) error {
 		if err != nil {
 			return err
 		}
-		err = l.store.Append(ctx, b)
+		if l.syncer != nil {
+			err = l.syncer.AppendUnsynced(ctx, b) // made durable by syncLoop
+		} else {
+			err = l.store.Append(ctx, b)
+		}
 		if errors.Is(err, ErrConflict) && conflicts < 1000 {
 			t.size = -1 // another process appended: start again from its tree
 			continue
@@ -234,7 +238,7 @@ func (l *Logger) maybeCheckpoint(ctx context.Context, batch []*pending) error {
 	if t.size-t.lastCheckpoint < l.opts.CheckpointEvery && now.Sub(t.lastCheckpointTime) < l.opts.CheckpointInterval {
 		return nil
 	}
-	c, err := l.checkpointAt(ctx, t.size)
+	c, err := l.syncedCheckpointAt(ctx, t.size)
 	if err != nil {
 		// The events are stored; a missed checkpoint is made next time.
 		if l.opts.OnError != nil {
@@ -263,6 +267,19 @@ func (l *Logger) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	}
 	if size == 0 {
 		return Checkpoint{}, errEmptyLog
+	}
+	return l.syncedCheckpointAt(ctx, size)
+}
+
+// syncedCheckpointAt is checkpointAt once the entries it covers are
+// durable: with a SyncStore, entries may be stored (and counted by Size)
+// before a Sync covers them, and a checkpoint signed over entries that a
+// crash then loses would make the log that survives look truncated.
+func (l *Logger) syncedCheckpointAt(ctx context.Context, size int64) (Checkpoint, error) {
+	if l.syncer != nil {
+		if err := l.syncer.Sync(ctx); err != nil {
+			return Checkpoint{}, fmt.Errorf("audit: checkpoint: make the log durable: %w", err)
+		}
 	}
 	return l.checkpointAt(ctx, size)
 }

@@ -3,12 +3,16 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/bits"
+	"os"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -35,15 +39,35 @@ import (
 // [audit.ErrNotFound], and a canceled or expired context is matched by
 // errors.Is(err, ctx.Err()).
 //
-// On PostgreSQL the text fields of an entry must be valid UTF-8 without NUL
-// bytes, as TEXT requires; an Append that breaks this fails and stores
-// nothing. SQLite keeps any string.
+// A row holds an entry's Data, its Time, ActorID and Subject (the fields
+// that queries find through an index) and its tree hashes; the other
+// fields (Action, Class, ResourceType, ResourceID, Outcome) are read from
+// Data, which holds them in every entry a Logger appends
+// ([audit.Entry.FromData]): narrower rows make durable appends cheaper.
+// Entries given by other means keep those fields in a column of their
+// own. Query tests the conditions on indexed fields in SQL and the others
+// on the rows it reads (see [AuditStore.Query]). A row whose data was
+// altered so that it no longer decodes reads back with those fields empty;
+// [audit.Verify] reports it.
+//
+// On PostgreSQL ActorID and Subject must be valid UTF-8 without NUL bytes,
+// as TEXT requires; an Append that breaks this fails and stores nothing.
+// SQLite keeps any string.
 //
 // On SQLite, appends keep one connection of the pool for themselves, with
 // their statements prepared, until [DB.Close] (a pool limited to a single
-// connection is left alone). Each append is durable when it returns as the
-// DSN's synchronous setting makes it (FULL, as [Open] sets it: the commit
-// syncs the write-ahead log).
+// connection is left alone), and a goroutine checkpoints the write-ahead
+// log off their path (see writerAutocheckpoint).
+//
+// It is an [audit.SyncStore]. If the SQLite database is a file in WAL mode
+// with synchronous=FULL, as [Open] sets it, the writer connection commits
+// without waiting for the disk (synchronous=NORMAL), and
+// [AuditStore.Sync] syncs the write-ahead log itself: the sync that FULL
+// would have made at the commit, which an audit.Logger overlaps with its
+// next append. [AuditStore.Append] does both before it returns. Anywhere
+// else (PostgreSQL, another journal mode or synchronous setting, a pool of
+// one connection) each commit is as durable as the database makes it, and
+// Sync does nothing.
 type AuditStore struct {
 	db *DB
 
@@ -63,19 +87,120 @@ type AuditStore struct {
 // has a single writer anyway; appends from this process queue on mu, and
 // other processes on the database's write lock.
 type sqliteWriter struct {
-	mu    sync.Mutex
-	conn  *sql.Conn
-	stmts map[string]*sql.Stmt // by query text
-	bufs  appendBuffers
+	mu     sync.Mutex
+	conn   *sql.Conn
+	stmts  map[string]*sql.Stmt // by query text
+	bufs   appendBuffers
+	ckpt   *walCheckpointer // started with the first connection
+	closed bool             // by DB.Close: appends take the common path
+
+	autocheckpoint int64 // conn's wal_autocheckpoint before the writer's
+	unsynced       bool  // conn commits with synchronous=NORMAL (see deferSyncs)
+
+	wal walSyncer // what Sync syncs; not under mu
+}
+
+// walSyncer syncs the write-ahead log that the writer's commits leave
+// unsynced (see AuditStore.Sync).
+type walSyncer struct {
+	mu sync.Mutex // taken after sqliteWriter.mu when both are
+	// path is set once a writer connection commits without syncing. It
+	// stays set when the connection is replaced: what the old one
+	// committed may still need a sync.
+	path string
+	f    *os.File    // path, as opened by the last sync that found it
+	fi   os.FileInfo // f's, to notice path naming another file
+	// err is the first failed sync's. The kernel may have dropped the
+	// pages that it failed to write, and a later sync would then succeed
+	// without them: from then on, every Sync fails (as PostgreSQL panics
+	// on a failed fsync), and no event committed unsynced is reported
+	// durable by this AuditStore again.
+	err error
+}
+
+// The writer's share of checkpointing the write-ahead log. SQLite's
+// automatic checkpoint, run by the connection that commits when the log
+// passes wal_autocheckpoint pages (1000 by default), copied the log into
+// the database file and synced both while every durable Record waited: a
+// tenth to a sixth of the writer's time. The writer connection instead
+// sets wal_autocheckpoint to writerAutocheckpoint pages, and a goroutine
+// runs a PASSIVE checkpoint on another connection every
+// checkpointEntries appended entries (~1 MiB of log), concurrently with
+// the appends that follow. When the log reaches writerAutocheckpoint
+// pages, the writer's own checkpoint finds most of it copied already and
+// completes, so that the next commit starts the log over: the log stays
+// within about writerAutocheckpoint pages (16 MiB) even if the goroutine
+// falls behind. A passive checkpoint never waits for a lock; one that
+// finds the log busy leaves the work to the next. Checkpoints do not
+// weaken durability, though the writer's commits leave the log unsynced
+// until AuditStore.Sync: a checkpoint copies only committed frames, syncs
+// the log before it copies them (with the pool's synchronous=FULL as with
+// the writer's NORMAL), and syncs the database after; SQLite writes the
+// log again from its start only once a checkpoint has copied all of it.
+// See AuditStore.Sync.
+const (
+	writerAutocheckpoint = 4000
+	checkpointEntries    = 1024
+)
+
+// walCheckpointer is the goroutine that checkpoints the write-ahead log
+// for the writer.
+type walCheckpointer struct {
+	pending atomic.Int64  // entries appended since the last checkpoint began
+	wake    chan struct{} // capacity 1: a checkpoint is due
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func startCheckpointer(pool *sql.DB) *walCheckpointer {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &walCheckpointer{wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-c.wake:
+			}
+			c.pending.Store(0)
+			conn, err := pool.Conn(ctx)
+			if err != nil {
+				continue // the pool is closing, or ctx is done
+			}
+			var busy, logFrames, checkpointed int64
+			_ = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &checkpointed)
+			conn.Close()
+		}
+	}()
+	return c
+}
+
+// appended counts n entries committed, and wakes the goroutine when a
+// checkpoint is due.
+func (c *walCheckpointer) appended(n int) {
+	if c.pending.Add(int64(n)) >= checkpointEntries {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// stop ends the goroutine and waits for it.
+func (c *walCheckpointer) stop() {
+	c.cancel()
+	<-c.done
 }
 
 // appendBuffers hold an append's statement arguments. The SQLite writer
 // reuses them from one append to the next (under its mu), the driver
 // having copied the values when it bound them: a batch of 64 entries has
-// 704 arguments and about 4 KiB of tree hashes.
+// 448 arguments and about 4 KiB of tree hashes.
 type appendBuffers struct {
-	args []any
-	blob []byte
+	args    []any
+	blob    []byte
+	derived []bool
 }
 
 // prepared returns the statement of query on w.conn, preparing it once.
@@ -101,6 +226,18 @@ func (w *sqliteWriter) close() {
 	}
 	w.stmts = nil
 	if w.conn != nil {
+		// Back to the pool with the automatic checkpoints, and the syncs
+		// of commits, it came with; or not at all.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := w.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", w.autocheckpoint))
+		if err == nil && w.unsynced {
+			_, err = w.conn.ExecContext(ctx, "PRAGMA synchronous = FULL")
+		}
+		cancel()
+		if err != nil {
+			discardConn(w.conn)
+		}
+		w.unsynced = false
 		w.conn.Close()
 		w.conn = nil
 	}
@@ -130,16 +267,16 @@ func (q preparedQuerier) QueryRowContext(ctx context.Context, query string, args
 	return st.QueryRowContext(ctx, args...)
 }
 
-var _ audit.Store = (*AuditStore)(nil)
+var _ audit.SyncStore = (*AuditStore)(nil)
 
 // AuditStore returns the database's [audit.Store]. Every call returns the
 // same one.
 func (db *DB) AuditStore() *AuditStore { return db.audit }
 
 const (
-	auditEntryColumns      = "idx, data, time, action, class, actor_id, subject, resource_type, resource_id, outcome"
+	auditEntryColumns      = "idx, data, time, actor_id, subject, fields"
 	auditInsertColumns     = auditEntryColumns + ", hashes"
-	auditInsertColumnCount = 11
+	auditInsertColumnCount = 7
 	auditCheckpointColumns = "size, root, time, note"
 
 	// The most rows per INSERT statement (see multiInsert): enough for a
@@ -150,7 +287,7 @@ const (
 
 // The fields of audit.Entry kept in text columns, in the order of the
 // columns (after idx, data and time).
-var auditTextFields = [...]string{"Action", "Class", "ActorID", "Subject", "ResourceType", "ResourceID", "Outcome"}
+var auditTextFields = [...]string{"ActorID", "Subject"}
 
 func newAuditStore(db *DB) *AuditStore {
 	d := db.dialect
@@ -187,50 +324,235 @@ func newAuditStore(db *DB) *AuditStore {
 // of the log, the error matches [audit.ErrConflict]; on any error nothing
 // is stored.
 func (s *AuditStore) Append(ctx context.Context, b audit.Batch) error {
+	deferred, err := s.appendUnsynced(ctx, b)
+	if err != nil || !deferred {
+		return err
+	}
+	return s.Sync(ctx)
+}
+
+// AppendUnsynced stores b as [AuditStore.Append] does, but may return
+// before b is durable; [AuditStore.Sync] makes it so. It implements
+// [audit.SyncStore].
+func (s *AuditStore) AppendUnsynced(ctx context.Context, b audit.Batch) error {
+	_, err := s.appendUnsynced(ctx, b)
+	return err
+}
+
+// appendUnsynced stores b, and reports whether its commit was left
+// unsynced.
+func (s *AuditStore) appendUnsynced(ctx context.Context, b audit.Batch) (deferred bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return storeErr(ctx, "append to audit log", err)
+		return false, storeErr(ctx, "append to audit log", err)
 	}
 	if len(b.Entries) == 0 {
-		return nil
+		return false, nil
 	}
-	var err error
 	if s.db.dialect == SQLite && s.db.sql.Stats().MaxOpenConnections != 1 {
-		err = s.appendSQLite(ctx, b)
+		deferred, err = s.appendSQLite(ctx, b)
 	} else {
 		err = s.db.withTx(ctx, func(q querier) error { return s.append(ctx, q, b, new(appendBuffers)) })
 	}
 	if err != nil {
-		return storeErr(ctx, "append to audit log", err)
+		return false, storeErr(ctx, "append to audit log", err)
+	}
+	return deferred, nil
+}
+
+// Sync makes durable every batch that [AuditStore.AppendUnsynced] stored
+// before the call: on SQLite, where the writer connection commits without
+// syncing, it fdatasyncs the write-ahead log. It implements
+// [audit.SyncStore]. Once a sync of the log has failed, every later Sync
+// fails too (see walSyncer).
+//
+// Why a batch is then durable, with SQLite's write-ahead log
+// (https://sqlite.org/wal.html): its commit wrote its frames, and the
+// commit frame, into the -wal file before AppendUnsynced returned, and
+// recovery after a crash keeps every transaction whose frames, and those
+// before them, are on disk with valid checksums. Syncing the -wal file
+// puts them there, whichever descriptor syncs it: the kernel syncs the
+// file, not what one descriptor wrote. The file is the same from one
+// commit to the next: SQLite writes the log again from its start once a
+// checkpoint has copied all of it into the database, and truncates it
+// (journal_size_limit, wal_checkpoint(TRUNCATE)) without replacing it;
+// it deletes it only when the last connection to the database closes,
+// after a checkpoint that copied it into the database and synced that.
+// Sync still checks that the path names the file it holds open, and
+// opens the new one if not (frames of the old file were then
+// checkpointed and synced by SQLite). Checkpoints themselves never copy
+// unsynced frames into the database unsynced: a checkpoint syncs the log
+// before it copies from it, and the database after, with
+// synchronous=NORMAL (the writer's) as with FULL (the pool's, which runs
+// the background checkpoints; https://sqlite.org/pragma.html#pragma_synchronous);
+// and SQLite writes the log again from its start only after a checkpoint
+// that completed, so no frame is overwritten before it is in the synced
+// database.
+func (s *AuditStore) Sync(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return storeErr(ctx, "sync audit log", err)
+	}
+	if err := s.writer.wal.sync(); err != nil {
+		return storeErr(ctx, "sync audit log", err)
 	}
 	return nil
 }
 
-// appendSQLite appends through the writer connection. (A pool of one
-// connection, such as :memory:'s, cannot spare one, and takes the common
-// path.)
-func (s *AuditStore) appendSQLite(ctx context.Context, b audit.Batch) error {
+// sync syncs the write-ahead log, if a writer connection ever committed
+// without syncing.
+func (w *walSyncer) sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.path == "" {
+		return nil // every commit synced itself
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if w.f != nil {
+		// First the file held open: it has every frame committed while
+		// path named it.
+		if err := fdatasync(w.f); err != nil {
+			w.err = fmt.Errorf("fdatasync %s: %w", w.path, err)
+			return w.err
+		}
+	}
+	fi, err := os.Stat(w.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The last connection closed, and SQLite deleted the log after
+		// copying it into the database and syncing that.
+		w.closeFile()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if w.f != nil && os.SameFile(fi, w.fi) {
+		return nil
+	}
+	// The first sync, or the log was deleted and made anew: open the
+	// file that path names now, and sync it.
+	w.closeFile()
+	f, err := os.OpenFile(w.path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // deleted meanwhile, as above
+	}
+	if err != nil {
+		return err
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := fdatasync(f); err != nil {
+		f.Close()
+		w.err = fmt.Errorf("fdatasync %s: %w", w.path, err)
+		return w.err
+	}
+	w.f, w.fi = f, fi
+	return nil
+}
+
+// closeFile closes the file held open, if any. w.mu is held.
+func (w *walSyncer) closeFile() {
+	if w.f != nil {
+		w.f.Close()
+		w.f, w.fi = nil, nil
+	}
+}
+
+// appendSQLite appends through the writer connection, and reports whether
+// the commit was left unsynced. (A pool of one connection, such as
+// :memory:'s, cannot spare one, and takes the common path.)
+func (s *AuditStore) appendSQLite(ctx context.Context, b audit.Batch) (deferred bool, err error) {
 	w := &s.writer
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		return false, s.db.withTx(ctx, func(q querier) error { return s.append(ctx, q, b, new(appendBuffers)) })
+	}
 	if w.conn == nil {
 		conn, err := s.db.sql.Conn(ctx)
 		if err != nil {
-			return err
+			return false, err
 		}
-		w.conn = conn
+		err = conn.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&w.autocheckpoint)
+		if err == nil {
+			_, err = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutocheckpoint))
+		}
+		if err == nil {
+			w.conn = conn
+			err = w.deferSyncs(ctx)
+		}
+		if err != nil {
+			discardConn(conn)
+			conn.Close()
+			w.conn, w.unsynced = nil, false
+			return false, err
+		}
+		if w.ckpt == nil {
+			w.ckpt = startCheckpointer(s.db.sql)
+		}
 	}
-	err := s.db.inTx(ctx, w.conn, func(q querier) error { return s.append(ctx, preparedQuerier{w}, b, &w.bufs) })
-	if err != nil && w.conn.PingContext(context.WithoutCancel(ctx)) != nil {
+	err = s.db.inTx(ctx, w.conn, func(q querier) error { return s.append(ctx, preparedQuerier{w}, b, &w.bufs) })
+	if err == nil {
+		w.ckpt.appended(len(b.Entries))
+		return w.unsynced, nil
+	}
+	if w.conn.PingContext(context.WithoutCancel(ctx)) != nil {
 		w.close() // a broken connection: the next append takes a new one
 	}
-	return err
+	return false, err
 }
 
-// close releases the writer connection; DB.Close calls it.
+// deferSyncs makes the new connection w.conn commit without syncing, and
+// sets the log for Sync to sync, if the database is a file in WAL mode with
+// synchronous=FULL. In WAL mode, FULL differs from NORMAL only by a sync
+// of the write-ahead log at every commit
+// (https://sqlite.org/pragma.html#pragma_synchronous), which Sync then
+// makes. Any other setting is the DSN's choice, and is left alone.
+func (w *sqliteWriter) deferSyncs(ctx context.Context) error {
+	var mode string
+	var level int
+	if err := w.conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if err := w.conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&level); err != nil {
+		return err
+	}
+	var file string
+	err := w.conn.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") || level != 2 || file == "" {
+		return nil
+	}
+	// The path first: from the first commit on, Sync must find it.
+	w.wal.mu.Lock()
+	w.wal.path = file + "-wal"
+	w.wal.mu.Unlock()
+	if _, err := w.conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return err
+	}
+	w.unsynced = true
+	return nil
+}
+
+// close releases the writer connection and stops its checkpoints; DB.Close
+// calls it. Appends that come later take the common path.
 func (s *AuditStore) close() {
-	s.writer.mu.Lock()
-	defer s.writer.mu.Unlock()
-	s.writer.close()
+	w := &s.writer
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	w.close()
+	if w.ckpt != nil {
+		w.ckpt.stop()
+		w.ckpt = nil
+	}
+	w.wal.mu.Lock()
+	w.wal.closeFile() // a later Sync opens the log again, if it is still there
+	w.wal.mu.Unlock()
 }
 
 func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs *appendBuffers) error {
@@ -265,16 +587,30 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs 
 	// storage indexes tlog.StoredHashIndex(0, n) up to that of n+1): one
 	// row per entry rather than three, which nearly halves the cost of an
 	// append.
+	// An entry whose columns are those its Data encodes (every entry of
+	// a Logger: see audit.Entry.FromData) stores NULL as its fields; any
+	// other stores them in the blob, before the tree hashes. The blob's
+	// capacity is fixed before the first slice of it is taken.
 	d := s.db.dialect
+	derived := slices.Grow(bufs.derived[:0], len(b.Entries))
+	fieldsLen := 0
+	for i := range b.Entries {
+		ok := b.Entries[i].FromData()
+		derived = append(derived, ok)
+		if !ok {
+			fieldsLen += entryFieldsLen(&b.Entries[i])
+		}
+	}
 	args := slices.Grow(bufs.args[:0], auditInsertColumnCount*len(b.Entries))
-	blob := slices.Grow(bufs.blob[:0], tlog.HashSize*len(b.Hashes))
+	blob := slices.Grow(bufs.blob[:0], fieldsLen+tlog.HashSize*len(b.Hashes))
 	defer func() {
 		clear(args) // nothing of b is kept past the append
-		bufs.args, bufs.blob = args[:0], blob[:0]
+		bufs.args, bufs.blob, bufs.derived = args[:0], blob[:0], derived[:0]
 	}()
 	h := 0 // next in b.Hashes
-	for _, e := range b.Entries {
-		texts := [len(auditTextFields)]string{e.Action, e.Class, e.ActorID, e.Subject, e.ResourceType, e.ResourceID, string(e.Outcome)}
+	for i := range b.Entries {
+		e := &b.Entries[i]
+		texts := [len(auditTextFields)]string{e.ActorID, e.Subject}
 		args = append(args, e.Index, bytesArg(e.Data), d.instantArg(e.Time))
 		for i, text := range texts {
 			if !d.textOK(text) {
@@ -282,6 +618,13 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs 
 					e.Index, auditTextFields[i], d)
 			}
 			args = append(args, text)
+		}
+		if derived[i] {
+			args = append(args, nil)
+		} else {
+			start := len(blob)
+			blob = appendEntryFields(blob, e)
+			args = append(args, blob[start:len(blob):len(blob)])
 		}
 		start := len(blob)
 		for end := tlog.StoredHashIndex(0, e.Index+1); h < len(b.Hashes) && b.Hashes[h].Index < end; h++ {
@@ -397,25 +740,31 @@ func (s *AuditStore) readHashes(ctx context.Context, indexes []int64) (map[int64
 	return found, rows.Err()
 }
 
-// filterFields says which fields of an [audit.Filter] a query tests, one
-// bit per element of filterConds.
+// filterFields says which fields of an [audit.Filter] a query tests in
+// SQL, one bit per element of filterConds.
 type filterFields uint
 
-// The conditions of Query, in the order of their bits. The two on time
-// compare with the bound rounded up to the microsecond, which selects the
-// same stored times as comparing with the bound itself.
+// The conditions of Query that the database tests, in the order of their
+// bits: those on indexed columns. The two on time compare with the bound
+// rounded up to the microsecond, which selects the same stored times as
+// comparing with the bound itself.
 var filterConds = []struct {
 	sql string
 	arg func(d Dialect, f audit.Filter) any // nil: the field is zero
 }{
 	{"time >= ?", func(d Dialect, f audit.Filter) any { return d.timeArg(ceilMicro(f.From)) }},
 	{"time < ?", func(d Dialect, f audit.Filter) any { return d.timeArg(ceilMicro(f.To)) }},
-	{"action = ?", func(_ Dialect, f audit.Filter) any { return nonEmpty(f.Action) }},
 	{"actor_id = ?", func(_ Dialect, f audit.Filter) any { return nonEmpty(f.ActorID) }},
 	{"subject = ?", func(_ Dialect, f audit.Filter) any { return nonEmpty(f.Subject) }},
-	{"resource_type = ?", func(_ Dialect, f audit.Filter) any { return nonEmpty(f.ResourceType) }},
-	{"resource_id = ?", func(_ Dialect, f audit.Filter) any { return nonEmpty(f.ResourceID) }},
-	{"outcome = ?", func(_ Dialect, f audit.Filter) any { return nonEmpty(string(f.Outcome)) }},
+}
+
+// fieldsMatch reports whether e passes the conditions of f on the fields
+// that no column holds, which Query tests once it has read e.
+func fieldsMatch(e *audit.Entry, f *audit.Filter) bool {
+	return (f.Action == "" || e.Action == f.Action) &&
+		(f.ResourceType == "" || e.ResourceType == f.ResourceType) &&
+		(f.ResourceID == "" || e.ResourceID == f.ResourceID) &&
+		(f.Outcome == "" || e.Outcome == f.Outcome)
 }
 
 func nonEmpty(s string) any {
@@ -436,11 +785,18 @@ func ceilMicro(t time.Time) time.Time {
 	return c
 }
 
+// queryPageRows is how many rows Query reads at a time when it tests
+// conditions on fields itself: a selective condition (an action among
+// many) reads several such pages for one page of results.
+const queryPageRows = 512
+
 // Query returns the entries that match f, in ascending order of Index, at
-// most f.Limit of them, as [audit.Store] specifies. Every field of f is a
-// condition of the SQL query; an index per field that selects few entries
-// (time, subject, actor, action, resource) serves pages of f.Limit entries
-// after the cursor f.After without reading the rest.
+// most f.Limit of them, as [audit.Store] specifies. The conditions on time,
+// actor and subject are the SQL query's, served by their indexes, which
+// read f.Limit entries after the cursor f.After without reading the rest.
+// Those on action, resource and outcome, fields that only the entry's
+// data holds, are tested on the rows read, which are then read a page at
+// a time until f.Limit entries match or the rows run out.
 func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, storeErr(ctx, "query audit log", err)
@@ -457,12 +813,39 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 			args = append(args, arg)
 		}
 	}
-	args = append(args, int64(f.Limit))
-	out, err := s.queryEntries(ctx, s.queryText(fields), args...)
-	if err != nil {
-		return nil, storeErr(ctx, "query audit log", err)
+	query := s.queryText(fields)
+	inGo := f.Action != "" || f.ResourceType != "" || f.ResourceID != "" || f.Outcome != ""
+	if !inGo {
+		out, err := s.queryEntries(ctx, query, append(args, int64(f.Limit))...)
+		if err != nil {
+			return nil, storeErr(ctx, "query audit log", err)
+		}
+		return out, nil
 	}
-	return out, nil
+	rows := int64(max(f.Limit, queryPageRows))
+	args = append(args, rows)
+	var out []audit.Entry
+	for {
+		page, err := s.queryEntries(ctx, query, args...)
+		if err != nil {
+			return nil, storeErr(ctx, "query audit log", err)
+		}
+		for i := range page {
+			if fieldsMatch(&page[i], &f) {
+				out = append(out, page[i])
+				if len(out) == f.Limit {
+					return out, nil
+				}
+			}
+		}
+		if int64(len(page)) < rows {
+			return out, nil
+		}
+		args[0] = page[len(page)-1].Index // the cursor
+		if err := ctx.Err(); err != nil {
+			return nil, storeErr(ctx, "query audit log", err)
+		}
+	}
 }
 
 // queryText returns Query's statement for the given fields, built once.
@@ -489,21 +872,64 @@ func (s *AuditStore) queryEntries(ctx context.Context, query string, args ...any
 	}
 	defer rows.Close()
 	var out []audit.Entry
+	var fields []byte
 	for rows.Next() {
 		var e audit.Entry
-		var outcome string
-		err := rows.Scan(&e.Index, bytesCol{&e.Data}, timeCol{&e.Time}, &e.Action, &e.Class,
-			&e.ActorID, &e.Subject, &e.ResourceType, &e.ResourceID, &outcome)
+		err := rows.Scan(&e.Index, bytesCol{&e.Data}, timeCol{&e.Time}, &e.ActorID, &e.Subject, bytesCol{&fields})
 		if err != nil {
 			return nil, err
 		}
-		e.Outcome = audit.Outcome(outcome)
+		readEntryFields(&e, fields)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// The column fields holds what an entry's Data does not: NULL for an entry
+// whose columns are those Data encodes (audit.Entry.FromData), as every
+// entry of a Logger's is; otherwise Action, Class, ResourceType, ResourceID
+// and Outcome, each as its length (uvarint) and bytes.
+
+func entryFieldsLen(e *audit.Entry) int {
+	n := 0
+	for _, s := range [...]string{e.Action, e.Class, e.ResourceType, e.ResourceID, string(e.Outcome)} {
+		n += binary.MaxVarintLen64 + len(s)
+	}
+	return n
+}
+
+func appendEntryFields(dst []byte, e *audit.Entry) []byte {
+	for _, s := range [...]string{e.Action, e.Class, e.ResourceType, e.ResourceID, string(e.Outcome)} {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	return dst
+}
+
+// readEntryFields sets the fields of e that no column of its own holds,
+// from fields (the column) or, if it is NULL, from e.Data. A row altered
+// so that neither reads leaves them empty: what matters of a damaged
+// entry is its Data, which audit.Verify checks.
+func readEntryFields(e *audit.Entry, fields []byte) {
+	if fields == nil {
+		if d, err := audit.DecodeEntry(e.Data); err == nil {
+			e.Action, e.Class, e.ResourceType, e.ResourceID, e.Outcome = d.Action, d.Class, d.ResourceType, d.ResourceID, d.Outcome
+		}
+		return
+	}
+	var strs [5]string
+	for i := range strs {
+		n, k := binary.Uvarint(fields)
+		if k <= 0 || n > uint64(len(fields)-k) {
+			return
+		}
+		strs[i] = string(fields[k : k+int(n)])
+		fields = fields[k+int(n):]
+	}
+	e.Action, e.Class, e.ResourceType, e.ResourceID, e.Outcome = strs[0], strs[1], strs[2], strs[3], audit.Outcome(strs[4])
 }
 
 // AddCheckpoint records c, unless a checkpoint of size c.Size is already

@@ -42,8 +42,8 @@ func TestAuditTamperHarness(t *testing.T) {
 		{name: "insert a row", kind: audit.Inserted, at: 30, sql: []string{
 			"UPDATE dataward_audit_entries SET idx = idx + 1000000 WHERE idx >= 30",
 			"UPDATE dataward_audit_entries SET idx = idx - 999999 WHERE idx >= 1000000",
-			"INSERT INTO dataward_audit_entries (idx, data, time, action, class, actor_id, subject, resource_type, resource_id, outcome, hashes)" +
-				" SELECT 30, data, time, action, class, actor_id, subject, resource_type, resource_id, outcome, hashes FROM dataward_audit_entries WHERE idx = 5",
+			"INSERT INTO dataward_audit_entries (idx, data, time, actor_id, subject, fields, hashes)" +
+				" SELECT 30, data, time, actor_id, subject, fields, hashes FROM dataward_audit_entries WHERE idx = 5",
 			"UPDATE dataward_audit_head SET size = size + 1",
 		}},
 		{name: "swap two rows", kind: audit.Reordered, at: 11, sql: []string{

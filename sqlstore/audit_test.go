@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/dataward/dataward"
 	"github.com/dataward/dataward/audit"
 	"github.com/dataward/dataward/internal/pgtest"
 	"github.com/dataward/dataward/sqlstore"
@@ -467,6 +468,89 @@ func TestAuditStoreQueryMatchesMemStore(t *testing.T) {
 		for _, limit := range []int{0, -1} {
 			_, err := st.Query(ctx, audit.Filter{After: -1, Limit: limit})
 			require.Error(t, err)
+		}
+	})
+}
+
+// TestAuditStoreQuerySelectiveFilter: a Logger's entries keep their
+// action, resource and outcome only in their data (no fields column), and
+// a filter on those that few entries match still returns exactly Limit
+// entries in order of index, Query reading several pages of rows for one
+// page of results, as the reference implementation does.
+func TestAuditStoreQuerySelectiveFilter(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		db := open(t, b.dsn(t))
+		st := db.AuditStore()
+
+		// The log is made by a Logger in memory, then copied in batches.
+		const n = 1600
+		mem := audit.NewMemStore()
+		l, err := audit.New(mem, &audit.Options{HashKey: make([]byte, 32)})
+		require.NoError(t, err)
+		for i := range n {
+			e := audit.Event{
+				Action:   "customer.view",
+				Actor:    audit.Actor{ID: []string{"staff-1", "staff-2"}[i%2]},
+				Subject:  dataward.SubjectID(fmt.Sprint("cust-", i%3)),
+				Resource: audit.Resource{Type: "customer", ID: fmt.Sprint("c-", i%5)},
+			}
+			if i%300 == 7 {
+				e.Action = "pii.reveal" // 6 entries, one or two per 512 rows
+			}
+			if i%450 == 0 {
+				e.Resource.Type = "invoice"
+			}
+			if i%200 == 3 {
+				e.Outcome = audit.Denied
+			}
+			require.NoError(t, l.Record(ctx, e))
+		}
+		require.NoError(t, l.Close(ctx))
+		entries, err := mem.ReadEntries(ctx, 0, n)
+		require.NoError(t, err)
+		for start := 0; start < n; start += 256 {
+			batch, err := batchAt(ctx, st, int64(start), entries[start:min(start+256, n)])
+			require.NoError(t, err)
+			require.NoError(t, st.Append(ctx, batch))
+		}
+		var withFields int
+		require.NoError(t, db.SQL().QueryRowContext(ctx, "SELECT count(*) FROM dataward_audit_entries WHERE fields IS NOT NULL").Scan(&withFields))
+		require.Zero(t, withFields, "a Logger's entries keep their fields in their data alone")
+		got, err := st.ReadEntries(ctx, 0, n)
+		require.NoError(t, err)
+		require.Equal(t, entries, got)
+
+		filters := []audit.Filter{
+			{Action: "pii.reveal"},
+			{Action: "pii.reveal", ActorID: "staff-2"},
+			{Action: "pii.reveal", Subject: l.SubjectKey("cust-1")},
+			{ResourceType: "invoice"},
+			{ResourceType: "invoice", ResourceID: "c-0", From: entries[400].Time},
+			{Outcome: audit.Denied, ActorID: "staff-2"},
+			{Outcome: audit.Denied, Action: "pii.reveal"},
+			{ResourceID: "c-3", Outcome: audit.Success, Subject: l.SubjectKey("cust-2")},
+		}
+		for i, f := range filters {
+			for _, limit := range []int{1, 2, 3, 700} {
+				f.After, f.Limit = -1, limit
+				pages := 0
+				for {
+					want, err := mem.Query(ctx, f)
+					require.NoError(t, err)
+					got, err := st.Query(ctx, f)
+					require.NoError(t, err)
+					require.Equal(t, orNil(want), orNil(got), "filter %d, limit %d, after %d", i, limit, f.After)
+					if len(want) < f.Limit {
+						break
+					}
+					f.After = want[len(want)-1].Index
+					pages++
+				}
+				if i == 0 && limit == 2 {
+					require.Equal(t, 3, pages, "6 entries match, 2 a page")
+				}
+			}
 		}
 	})
 }

@@ -4,16 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/audit"
 	"github.com/dataward/dataward/internal/pgtest"
 	"github.com/dataward/dataward/pii"
 )
@@ -270,4 +276,294 @@ func (r fakeRow) Scan(dest ...any) error {
 	*dest[0].(*string) = "s"
 	*dest[1].(*int64) = r.keyID
 	return nil
+}
+
+// TestAuditWriterCheckpoints: the SQLite writer leaves checkpoints to a
+// goroutine, yet the write-ahead log stays within about
+// writerAutocheckpoint pages however much is appended; DB.Close stops the
+// goroutine, gives the connection back as it was, and later appends still
+// work.
+func TestAuditWriterCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	db, err := Open(ctx, path, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	l, err := audit.New(db.AuditStore(), &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+
+	// About 64 MiB of log without checkpoints: 20,000 events of 3 KiB,
+	// recorded by 64 goroutines so that they share commits.
+	value := strings.Repeat("x", 1000)
+	e := audit.Event{Action: "bulk.write", Metadata: []audit.Attr{{Key: "a", Value: value}, {Key: "b", Value: value}, {Key: "c", Value: value}}}
+	var wg sync.WaitGroup
+	for g := range 64 {
+		wg.Go(func() {
+			for range 20000 / 64 {
+				if err := l.Record(ctx, e); err != nil {
+					t.Error(g, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, l.Close(ctx))
+
+	var pageSize int64
+	require.NoError(t, db.sql.QueryRow("PRAGMA page_size").Scan(&pageSize))
+	fi, err := os.Stat(path + "-wal")
+	require.NoError(t, err)
+	bound := (writerAutocheckpoint + 1000) * (pageSize + 24) // 1000 pages of slack: a commit or two, and a checkpoint's lag
+	t.Logf("write-ahead log: %d bytes, bound %d", fi.Size(), bound)
+	require.Less(t, fi.Size(), bound, "the write-ahead log grew to %d bytes", fi.Size())
+	db.audit.writer.mu.Lock()
+	ckpt := db.audit.writer.ckpt
+	db.audit.writer.mu.Unlock()
+	require.NotNil(t, ckpt, "the checkpoint goroutine runs")
+
+	require.NoError(t, db.Close())
+	select {
+	case <-ckpt.done:
+	default:
+		t.Fatal("DB.Close left the checkpoint goroutine running")
+	}
+	require.Nil(t, db.audit.writer.ckpt)
+	require.Nil(t, db.audit.writer.conn)
+}
+
+// TestAuditWriterAfterClose: on a pool that DB.Close leaves open, appends
+// after Close take a pooled connection, start no goroutine, and leave no
+// connection with the writer's automatic checkpoint setting.
+func TestAuditWriterAfterClose(t *testing.T) {
+	ctx := context.Background()
+	pool, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "p.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	defer pool.Close()
+	pool.SetMaxOpenConns(2)
+	db, err := OpenDB(ctx, pool, SQLite, nil)
+	require.NoError(t, err)
+	l, err := audit.New(db.AuditStore(), &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+	require.NoError(t, l.Record(ctx, audit.Event{Action: "a.b"}))
+	require.NotNil(t, db.audit.writer.ckpt)
+	require.NoError(t, db.Close())
+	require.NoError(t, l.Record(ctx, audit.Event{Action: "a.b"}))
+	require.Nil(t, db.audit.writer.ckpt)
+	require.Nil(t, db.audit.writer.conn)
+	var conns []*sql.Conn
+	for range 2 { // both connections of the pool
+		conn, err := pool.Conn(ctx)
+		require.NoError(t, err)
+		conns = append(conns, conn)
+		var pages int
+		require.NoError(t, conn.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&pages))
+		require.Equal(t, 1000, pages)
+	}
+	for _, conn := range conns {
+		require.NoError(t, conn.Close())
+	}
+	require.NoError(t, l.Close(ctx))
+	n, err := db.AuditStore().Size(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, n)
+}
+
+// oneEntryBatch is the batch that appends one entry at index i of a log
+// whose earlier hashes are in mem; it appends the same to mem.
+func oneEntryBatch(t *testing.T, mem *audit.MemStore, i int64) audit.Batch {
+	t.Helper()
+	ctx := context.Background()
+	e := audit.Entry{Index: i, Data: fmt.Appendf(nil, "record %d", i), Time: time.Unix(1, 0).UTC(), Action: "test"}
+	hashes, err := tlog.StoredHashes(i, e.Data, tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		return mem.ReadHashes(ctx, indexes)
+	}))
+	require.NoError(t, err)
+	b := audit.Batch{Entries: []audit.Entry{e}}
+	first := tlog.StoredHashIndex(0, i)
+	for k, h := range hashes {
+		b.Hashes = append(b.Hashes, audit.StoredHash{Index: first + int64(k), Hash: h})
+	}
+	require.NoError(t, mem.Append(ctx, b))
+	return b
+}
+
+// The audit writer connection commits without syncing, and Sync syncs the
+// write-ahead log, only where the DSN left synchronous=FULL in WAL mode;
+// the pool gets the connection back syncing its commits again.
+func TestAuditWriterDefersSyncs(t *testing.T) {
+	ctx := context.Background()
+	level := func(conn interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) int {
+		var n int
+		require.NoError(t, conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&n))
+		return n
+	}
+	for _, tc := range []struct {
+		params   string
+		deferred bool
+	}{
+		{"", true},
+		{"?_pragma=synchronous(NORMAL)", false},
+		{"?_pragma=synchronous(EXTRA)", false},
+		{"?_pragma=journal_mode(DELETE)", false},
+	} {
+		t.Run(tc.params, func(t *testing.T) {
+			db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "a.db")+tc.params, nil)
+			require.NoError(t, err)
+			defer db.Close()
+			s := db.AuditStore()
+			mem := audit.NewMemStore()
+			require.NoError(t, s.AppendUnsynced(ctx, oneEntryBatch(t, mem, 0)))
+			w := &s.writer
+			require.Equal(t, tc.deferred, w.unsynced)
+			require.Equal(t, tc.deferred, strings.HasSuffix(w.wal.path, "a.db-wal"))
+			if tc.deferred {
+				require.Equal(t, 1, level(w.conn), "the writer commits with synchronous=NORMAL")
+			}
+			require.NoError(t, s.Sync(ctx))
+			require.Equal(t, tc.deferred, w.wal.f != nil, "Sync syncs the log through a descriptor of its own")
+			require.NoError(t, s.Append(ctx, oneEntryBatch(t, mem, 1)), "Append: AppendUnsynced and Sync")
+			s.close()
+			require.Nil(t, w.wal.f, "DB.Close closes the descriptor")
+			require.NoError(t, s.Sync(ctx), "Sync after DB.Close")
+			// The pool's connections, the writer's included, sync as the DSN says.
+			conns := make([]*sql.Conn, 2)
+			for i := range conns {
+				conns[i], err = db.SQL().Conn(ctx)
+				require.NoError(t, err)
+				defer conns[i].Close()
+				want := 2
+				if strings.Contains(tc.params, "NORMAL") {
+					want = 1
+				} else if strings.Contains(tc.params, "EXTRA") {
+					want = 3
+				}
+				require.Equal(t, want, level(conns[i]))
+			}
+			n, err := s.Size(ctx)
+			require.NoError(t, err)
+			require.EqualValues(t, 2, n)
+		})
+	}
+}
+
+// Sync follows the write-ahead log: SQLite truncates it (a TRUNCATE
+// checkpoint, journal_size_limit) and writes it again from its start
+// without replacing it, so that the descriptor Sync opened once still
+// names it; and when the last connection closes, SQLite deletes it, and
+// the next connection makes a new one, which Sync then opens.
+func TestAuditSyncFollowsTheLog(t *testing.T) {
+	ctx := context.Background()
+	for _, params := range []string{"", "?_pragma=journal_size_limit(0)"} {
+		t.Run(params, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f.db")
+			db, err := Open(ctx, "sqlite:"+path+params, nil)
+			require.NoError(t, err)
+			defer db.Close()
+			s := db.AuditStore()
+			w := &s.writer
+			mem := audit.NewMemStore()
+			next := int64(0)
+			appendSynced := func() {
+				t.Helper()
+				require.NoError(t, s.AppendUnsynced(ctx, oneEntryBatch(t, mem, next)))
+				next++
+				require.NoError(t, s.Sync(ctx))
+				fi, err := os.Stat(path + "-wal")
+				require.NoError(t, err)
+				require.True(t, os.SameFile(fi, w.wal.fi), "Sync holds the log that the path names")
+				held, err := w.wal.f.Stat()
+				require.NoError(t, err)
+				require.Equal(t, fi.Size(), held.Size())
+				require.Positive(t, held.Size())
+			}
+			appendSynced()
+			first := w.wal.fi
+
+			// Truncated by a checkpoint, written again from its start.
+			require.True(t, db.checkpointWAL(ctx))
+			fi, err := os.Stat(path + "-wal")
+			require.NoError(t, err)
+			require.Zero(t, fi.Size(), "the TRUNCATE checkpoint emptied the log")
+			appendSynced()
+			for range 50 { // and PASSIVE ones, the writer's own among them
+				appendSynced()
+				if next%10 == 0 {
+					_, err := db.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+					require.NoError(t, err)
+				}
+			}
+			require.True(t, os.SameFile(first, w.wal.fi), "one log file throughout")
+
+			// Deleted when the last connection closes, while Sync holds
+			// it open; made anew by the next append.
+			w.mu.Lock()
+			w.close()
+			w.mu.Unlock()
+			db.sql.SetMaxIdleConns(0)
+			_, err = os.Stat(path + "-wal")
+			require.ErrorIs(t, err, fs.ErrNotExist, "the last connection deleted the log")
+			db.sql.SetMaxIdleConns(2)
+			require.NoError(t, s.AppendUnsynced(ctx, oneEntryBatch(t, mem, next)))
+			next++
+			fi, err = os.Stat(path + "-wal")
+			require.NoError(t, err)
+			require.False(t, os.SameFile(first, fi), "a new log file")
+			require.NoError(t, s.Sync(ctx))
+			require.True(t, os.SameFile(fi, w.wal.fi), "Sync opened the new log")
+			appendSynced()
+
+			// Deleted with no descriptor held: Sync has nothing to sync.
+			w.mu.Lock()
+			w.close()
+			w.mu.Unlock()
+			w.wal.mu.Lock()
+			w.wal.closeFile()
+			w.wal.mu.Unlock()
+			db.sql.SetMaxIdleConns(0)
+			require.NoError(t, s.Sync(ctx))
+			require.Nil(t, w.wal.f)
+			db.sql.SetMaxIdleConns(2)
+			appendSynced()
+
+			n, err := s.Size(ctx)
+			require.NoError(t, err)
+			require.Equal(t, next, n)
+			got, err := s.ReadEntries(ctx, 0, int(next))
+			require.NoError(t, err)
+			want, err := mem.ReadEntries(ctx, 0, int(next))
+			require.NoError(t, err)
+			require.Len(t, got, len(want))
+			for i := range want {
+				require.Equal(t, want[i].Data, got[i].Data)
+			}
+			root := func(st audit.Store) tlog.Hash {
+				h, err := tlog.TreeHash(next, tlog.HashReaderFunc(func(x []int64) ([]tlog.Hash, error) { return st.ReadHashes(ctx, x) }))
+				require.NoError(t, err)
+				return h
+			}
+			require.Equal(t, root(mem), root(s))
+		})
+	}
+}
+
+// Once a sync of the log failed, Sync fails for good: a later one could
+// succeed without the pages the kernel failed to write.
+func TestAuditSyncFailureSticks(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "e.db"), nil)
+	require.NoError(t, err)
+	defer db.Close()
+	s := db.AuditStore()
+	mem := audit.NewMemStore()
+	require.NoError(t, s.Append(ctx, oneEntryBatch(t, mem, 0)))
+	w := &s.writer
+	w.wal.mu.Lock()
+	w.wal.f.Close() // the next fdatasync fails
+	w.wal.mu.Unlock()
+	require.Error(t, s.Sync(ctx))
+	require.Error(t, s.Sync(ctx), "a failed sync is not retried into success")
+	require.Error(t, s.Append(ctx, oneEntryBatch(t, mem, 1)), "nor is an Append reported durable")
 }

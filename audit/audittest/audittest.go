@@ -554,6 +554,48 @@ var cases = []testCase{
 		},
 	},
 	{
+		Name: "SyncStoreAppendUnsynced",
+		Clause: "a store that is an audit.SyncStore stores with AppendUnsynced as with Append: in order, atomically, " +
+			"refusing a stale batch with ErrConflict, readable at once; Sync succeeds, on an empty log too, and changes nothing",
+		Run: func(ctx context.Context, s audit.Store) error {
+			ss, ok := s.(audit.SyncStore)
+			if !ok {
+				return nil // the clause is about SyncStores only
+			}
+			if err := ss.Sync(ctx); err != nil {
+				return fmt.Errorf("Sync of an empty log: %v", err)
+			}
+			var want []audit.Entry
+			for _, n := range []int{1, 3, 2} {
+				b, err := makeBatch(ctx, s, samples(int64(len(want)), n))
+				if err != nil {
+					return err
+				}
+				if err := ss.AppendUnsynced(ctx, b); err != nil {
+					return fmt.Errorf("AppendUnsynced at %d: %v", len(want), err)
+				}
+				want = append(want, b.Entries...)
+				if err := checkLog(ctx, s, want); err != nil {
+					return fmt.Errorf("after AppendUnsynced, before Sync: %v", err)
+				}
+			}
+			stale, err := makeBatch(ctx, s, samples(2, 2))
+			if err != nil {
+				return err
+			}
+			if err := ss.AppendUnsynced(ctx, stale); !errors.Is(err, audit.ErrConflict) {
+				return fmt.Errorf("AppendUnsynced at 2 of a log of %d: error = %v, want ErrConflict", len(want), err)
+			}
+			if err := checkLog(ctx, s, want); err != nil {
+				return fmt.Errorf("after a stale AppendUnsynced: %v", err)
+			}
+			if err := ss.Sync(ctx); err != nil {
+				return fmt.Errorf("Sync: %v", err)
+			}
+			return checkLog(ctx, s, want)
+		},
+	},
+	{
 		Name:   "AppendPastEnd",
 		Clause: "an Append whose first entry is past the end of the log (which would leave a gap) fails and stores nothing",
 		Run: func(ctx context.Context, s audit.Store) error {

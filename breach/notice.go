@@ -5,6 +5,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -83,6 +84,12 @@ type NoticeOptions struct {
 	// Calendars are used for deadlines in working days, as in
 	// [Options.Calendars].
 	Calendars map[string]*Calendar
+	// Duty chooses, by its citation, among duties of the regime to the
+	// same party: India's DPDP Rules ask for an intimation to the Board
+	// without delay ("DPDP Rules 2025 r.7(2)(a)") and a detailed report
+	// within 72 hours ("DPDP Rules 2025 r.7(2)(b)"). Empty: the first
+	// duty that applies to the incident, in the regime's order.
+	Duty string
 }
 
 // NoticeData is what notice templates are executed with. Its fields named
@@ -138,11 +145,17 @@ func BuildNotice(inc Incident, regime string, party Party, opts *NoticeOptions) 
 		return Notice{}, err
 	}
 	var ob *Obligation
+	var duties []string
 	for i := range obs {
 		if obs[i].Regime.ID == regime && obs[i].Party == party {
-			ob = &obs[i]
-			break
+			duties = append(duties, strconv.Quote(obs[i].Citation))
+			if ob == nil && (opts.Duty == "" || opts.Duty == obs[i].Citation) {
+				ob = &obs[i]
+			}
 		}
+	}
+	if ob == nil && len(duties) > 0 {
+		return Notice{}, fmt.Errorf("breach: %s has no %s duty %q for this incident (it has %s)", reg.Name, party, opts.Duty, strings.Join(duties, ", "))
 	}
 	if ob == nil {
 		return Notice{}, fmt.Errorf("breach: %s asks for no %s notice for this incident", reg.Name, party)

@@ -44,6 +44,24 @@ func TestNoticeRefusesMissingContent(t *testing.T) {
 	assert.Equal(t, []breach.Field{breach.FieldConsequences, breach.FieldMeasures, breach.FieldSubjectAdvice, breach.FieldDescription}, missingFields(t, err))
 	assert.ErrorContains(t, err, "POPIA s22(5)(c)")
 
+	// Kenya s43(5) asks what POPIA's s22(5) does, with the contact point.
+	kenya := empty
+	kenya.Jurisdictions = []breach.Jurisdiction{{Regime: "kenya"}}
+	_, err = breach.BuildNotice(kenya, "kenya", breach.Subjects, &breach.NoticeOptions{At: at})
+	assert.Equal(t, []breach.Field{breach.FieldMeasures, breach.FieldSubjectAdvice, breach.FieldContact}, missingFields(t, err))
+	assert.ErrorContains(t, err, "Kenya Data Protection Act 2019 s43(5)(c)")
+
+	// India's 72-hour report to the Board: the facts, then the measures.
+	dpdp := empty
+	dpdp.Jurisdictions = []breach.Jurisdiction{{Regime: "dpdp"}}
+	_, err = breach.BuildNotice(dpdp, "dpdp", breach.Authority, &breach.NoticeOptions{At: at})
+	assert.Equal(t, []breach.Field{breach.FieldDescription}, missingFields(t, err), "the intimation, the first duty")
+	_, err = breach.BuildNotice(dpdp, "dpdp", breach.Authority, &breach.NoticeOptions{At: at, Duty: "DPDP Rules 2025 r.7(2)(b)"})
+	assert.Equal(t, []breach.Field{breach.FieldDescription, breach.FieldMeasures}, missingFields(t, err))
+	assert.ErrorContains(t, err, "DPDP Rules 2025 r.7(2)(b)(iii)")
+	_, err = breach.BuildNotice(dpdp, "dpdp", breach.Authority, &breach.NoticeOptions{At: at, Duty: "r.7(9)"})
+	assert.ErrorContains(t, err, `India DPDP has no authority duty "r.7(9)" for this incident (it has "DPDP Rules 2025 r.7(2)(a)", "DPDP Rules 2025 r.7(2)(b)")`)
+
 	_, err = breach.BuildNotice(empty, "us-ca", breach.Subjects, &breach.NoticeOptions{At: at})
 	assert.ErrorContains(t, err, `heading "What You Can Do"`)
 	assert.ErrorContains(t, err, `heading "For More Information"`)

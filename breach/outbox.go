@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -481,4 +482,71 @@ func (l *limiter) wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return sleep(ctx, d)
+}
+
+// Notifications returns what the outbox has done for the incident, as
+// [Notification] values that [Register.Notify] records: one for each
+// regime, party and phase whose deliveries are all finished (none is
+// pending) and at least one of which was delivered. Its time is that of
+// the last successful delivery, and its Reference says the phase and how
+// many deliveries succeeded and failed. A phase with deliveries still
+// pending, or none delivered, gives none: a notice is given when it has
+// reached the people it was for.
+func (o *Outbox) Notifications(ctx context.Context, incident string) ([]Notification, error) {
+	ds, err := o.Deliveries(ctx, incident)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := o.Proof(ctx, incident)
+	if err != nil {
+		return nil, err
+	}
+	deliveredAt := make(map[string]time.Time, len(ds))
+	for _, r := range rs {
+		if r.OK && r.At.After(deliveredAt[r.Delivery]) {
+			deliveredAt[r.Delivery] = r.At
+		}
+	}
+	type group struct {
+		regime     string
+		party      Party
+		phase      string
+		pending    bool
+		ok, failed int
+		last       time.Time
+	}
+	var groups []*group
+	byKey := map[[3]string]*group{}
+	for _, d := range ds {
+		k := [3]string{d.Regime, string(d.Party), d.Phase}
+		g := byKey[k]
+		if g == nil {
+			g = &group{regime: d.Regime, party: d.Party, phase: d.Phase}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		switch d.State {
+		case Pending:
+			g.pending = true
+		case Delivered:
+			g.ok++
+			if at := deliveredAt[d.ID]; at.After(g.last) {
+				g.last = at
+			}
+		case Failed:
+			g.failed++
+		}
+	}
+	var out []Notification
+	for _, g := range groups {
+		if g.pending || g.ok == 0 {
+			continue
+		}
+		out = append(out, Notification{
+			Regime: g.regime, Party: g.party, At: g.last,
+			Reference: fmt.Sprintf("outbox phase %q: %d delivered, %d failed", g.phase, g.ok, g.failed),
+		})
+	}
+	slices.SortStableFunc(out, func(a, b Notification) int { return a.At.Compare(b.At) })
+	return out, nil
 }

@@ -35,11 +35,11 @@ var (
 	// popiaContent is s22(5)(a)-(c); (d), the identity of the unauthorised
 	// person, is required only if known, and so is not checked.
 	popiaContent = append(req("POPIA s22(5)", FieldConsequences, "(a)", FieldMeasures, "(b)", FieldSubjectAdvice, "(c)"),
-		Requirement{Field: FieldDescription, Citation: "POPIA s22(4): sufficient information to allow protective measures"})
+		Requirement{Field: FieldDescription, Citation: "POPIA s22(5): sufficient information to allow the data subject to take protective measures"})
 	// californiaContent is Civ. Code 1798.82(d): the notice is titled
 	// "Notice of Data Breach" and has these headings.
 	californiaContent = []Requirement{
-		{Field: FieldDescription, Citation: "Cal. Civ. Code 1798.82(d)(1)", Heading: "What Happened"},
+		{Field: FieldDescription, Citation: "Cal. Civ. Code 1798.82(d)(2)(E)", Heading: "What Happened"},
 		{Field: FieldOccurred, Citation: "Cal. Civ. Code 1798.82(d)(2)(C)", Heading: "What Happened"},
 		{Field: FieldDataCategories, Citation: "Cal. Civ. Code 1798.82(d)(2)(B)", Heading: "What Information Was Involved"},
 		{Field: FieldMeasures, Citation: "Cal. Civ. Code 1798.82(d)(1)", Heading: "What We Are Doing"},
@@ -53,12 +53,20 @@ var (
 		FieldNature, "", FieldDataCategories, "", FieldSubjectGroups, "", FieldConsequences, "", FieldMeasures, "", FieldContact, "")
 	dpdpSubjectContent = req("DPDP Rules 2025 r.7(1)",
 		FieldDescription, "(a)", FieldConsequences, "(b)", FieldMeasures, "(c)", FieldSubjectAdvice, "(d)", FieldContact, "(e)")
+	// dpdpBoardContent is r.7(2)(b)(i)-(iii): updated and detailed
+	// information, the facts and reasons, and the measures; (iv)-(vi)
+	// (the person who caused it, remedies against recurrence, the report
+	// on notices to Data Principals) have no field of their own and go in
+	// the description.
 	dpdpBoardContent = req("DPDP Rules 2025 r.7(2)(b)",
-		FieldDescription, "(i)", FieldMeasures, "(ii)")
+		FieldDescription, "(i)-(ii)", FieldMeasures, "(iii)")
 	pdpaContent = req("PDPA s26D; Personal Data Protection (Notification of Data Breaches) Regulations 2021 reg. 5",
 		FieldDescription, "", FieldSubjectGroups, "", FieldDataCategories, "", FieldConsequences, "", FieldMeasures, "", FieldContact, "")
-	kenyaContent = req("Kenya Data Protection Act 2019 s43",
-		FieldNature, "", FieldDataCategories, "", FieldSubjectGroups, "", FieldContact, "", FieldConsequences, "", FieldMeasures, "")
+	// kenyaContent is s43(5)(a)-(c) and (e); (d), the identity of the
+	// unauthorised person, is required only where applicable, and so is
+	// not checked.
+	kenyaContent = req("Kenya Data Protection Act 2019 s43(5)",
+		FieldNature, "(a)", FieldMeasures, "(b)", FieldSubjectAdvice, "(c)", FieldContact, "(e)")
 	nigeriaContent = req("Nigeria Data Protection Act 2023 s40",
 		FieldNature, "", FieldDataCategories, "", FieldSubjectGroups, "", FieldContact, "", FieldConsequences, "", FieldMeasures, "")
 )
@@ -183,7 +191,7 @@ var regimes = func() map[string]*Regime {
 					Party: Authority, Recipient: "the Data Protection Board of India (intimation)", Citation: "DPDP Rules 2025 r.7(2)(a)",
 					Clock: FromAwareness, Deadline: Deadline{Kind: ASAP, Words: "without delay"},
 					Required: req("DPDP Rules 2025 r.7(2)(a)", FieldDescription, ""),
-					Note:     "every breach, whatever the risk. " + asapNote,
+					Note:     "every breach, whatever the risk. Rule 7 comes into force 18 months after the Rules were notified (November 2025), that is in May 2027; before then the Act's s8(6) duty stands without the Rules' timelines. " + asapNote,
 				},
 				{
 					Party: Authority, Recipient: "the Data Protection Board of India (detailed report)", Citation: "DPDP Rules 2025 r.7(2)(b)",
@@ -205,7 +213,7 @@ var regimes = func() map[string]*Regime {
 					Party: Authority, Recipient: "the Personal Data Protection Commission", Citation: "PDPA s26D(1)",
 					Clock: FromAssessment, Deadline: Deadline{Kind: CalendarDays, N: 3, Words: "as soon as practicable, but in any case no later than 3 calendar days after the day the organisation assesses the breach notifiable"},
 					MinRisk: HighRisk, OrMinSubjects: 500, Required: pdpaContent,
-					Note: "notifiable if it results in, or is likely to result in, significant harm (recorded as Risk high) or affects 500 or more individuals (s26B). Until AssessedAt is set the clock counts from AwareAt, the earliest it could start",
+					Note: "notifiable if it results in, or is likely to result in, significant harm (recorded as Risk high) or affects 500 or more individuals (s26B). The assessment itself must be made in a reasonable and expeditious manner (s26C; the Commission's guidelines expect it within 30 days). Until AssessedAt is set the clock counts from AwareAt, the earliest it could start",
 				},
 				{
 					Party: Subjects, Recipient: "the affected individuals", Citation: "PDPA s26D(2)",

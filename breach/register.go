@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -265,3 +266,71 @@ func (r *Register) record(ctx context.Context, action string, inc Incident) erro
 	}
 	return nil
 }
+
+// Notify records the notifications ns (from [Outbox.Notifications], or
+// given by other means, such as an authority's case number) in the
+// incident's next version, skipping any it already holds (same regime,
+// party and reference), and moves its status forward to match:
+// [AuthorityNotified] once every authority the incident's obligations
+// name has been notified, [SubjectsNotified] once every party they name
+// has been (the subjects, and the authorities if any). A status already further on is kept. If nothing is new, it returns
+// the latest version without recording one. Errors are those of
+// [Register.Update]; a notification after its deadline needs the
+// incident's DelayReason, as there.
+func (r *Register) Notify(ctx context.Context, id string, ns ...Notification) (Incident, error) {
+	var unchanged bool
+	inc, err := r.Update(ctx, id, func(inc *Incident) error {
+		added := 0
+		for _, n := range ns {
+			if !slices.ContainsFunc(inc.Notifications, func(m Notification) bool {
+				return m.Regime == n.Regime && m.Party == n.Party && m.Reference == n.Reference
+			}) {
+				inc.Notifications = append(inc.Notifications, n)
+				added++
+			}
+		}
+		if added == 0 {
+			unchanged = true
+			return errNothingNew
+		}
+		obs, err := r.Obligations(*inc)
+		if err != nil {
+			return err
+		}
+		// done: every obligation to p is notified; has: there is one.
+		done := func(p Party) (all, has bool) {
+			all = true
+			for _, o := range obs {
+				if o.Party == p {
+					has = true
+					if _, ok := inc.Notified(o.Regime.ID, p); !ok {
+						all = false
+					}
+				}
+			}
+			return all, has
+		}
+		authDone, hasAuth := done(Authority)
+		subjDone, hasSubj := done(Subjects)
+		status := inc.Status
+		switch {
+		case authDone && subjDone && (hasAuth || hasSubj):
+			status = SubjectsNotified
+		case authDone && hasAuth:
+			status = AuthorityNotified
+		}
+		if status.order() < inc.Status.order() {
+			status = inc.Status
+		}
+		inc.Status = status
+		inc.Note = fmt.Sprintf("%d notification(s) recorded", added)
+		return nil
+	})
+	if unchanged {
+		return r.Get(ctx, id)
+	}
+	return inc, err
+}
+
+// errNothingNew abandons an update that would change nothing.
+var errNothingNew = errors.New("breach: nothing new")

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,4 +236,73 @@ func TestNewOptions(t *testing.T) {
 	assert.Equal(t, []string{"store"}, problems(t, err))
 	_, err = breach.New(breach.NewMemStore(), &breach.Options{Calendars: map[string]*breach.Calendar{"atlantis": breach.MustCalendar(nil)}})
 	assert.Equal(t, []string{`Options.Calendars["atlantis"]`}, problems(t, err))
+}
+
+// TestNotifyFromOutbox: a phase whose deliveries are all finished becomes
+// a notification, with the time of its last delivery; recording it moves
+// the status forward, once every party is notified; recording it again
+// changes nothing.
+func TestNotifyFromOutbox(t *testing.T) {
+	ctx := context.Background()
+	r, c := newRegister(t, nil)
+	inc := sample()
+	inc.Jurisdictions = []breach.Jurisdiction{{Regime: "popia", Subjects: 3}}
+	inc, err := r.Record(ctx, inc)
+	require.NoError(t, err)
+	n, err := breach.BuildNotice(inc, "popia", breach.Subjects, &breach.NoticeOptions{At: c.Now()})
+	require.NoError(t, err)
+
+	var sent atomic.Int32
+	ob, err := breach.NewOutbox(breach.NewMemStore(), map[string]breach.Notifier{
+		"email": breach.NotifierFunc(func(_ context.Context, m breach.Message) (string, error) {
+			if strings.HasPrefix(m.To.Address, "bad") {
+				return "", fmt.Errorf("%w: mailbox unavailable", breach.ErrPermanent)
+			}
+			sent.Add(1)
+			return "250 ok", nil
+		}),
+	}, &breach.OutboxOptions{Clock: c})
+	require.NoError(t, err)
+	to := func(yield func(breach.Recipient, error) bool) {
+		for _, a := range []string{"a@example.com", "b@example.com", "bad@example.com"} {
+			if !yield(breach.Recipient{Subject: dataward.SubjectID(a), Channel: "email", Address: a}, nil) {
+				return
+			}
+		}
+	}
+	_, err = ob.Enqueue(ctx, n, "initial", to)
+	require.NoError(t, err)
+
+	ns, err := ob.Notifications(ctx, inc.ID)
+	require.NoError(t, err)
+	assert.Empty(t, ns, "nothing is given while deliveries are pending")
+
+	require.NoError(t, ob.Drain(ctx))
+	require.Equal(t, int32(2), sent.Load())
+	ns, err = ob.Notifications(ctx, inc.ID)
+	require.NoError(t, err)
+	require.Equal(t, []breach.Notification{{Regime: "popia", Party: breach.Subjects, At: c.Now(),
+		Reference: `outbox phase "initial": 2 delivered, 1 failed`}}, ns)
+
+	inc, err = r.Notify(ctx, inc.ID, ns...)
+	require.NoError(t, err)
+	assert.Equal(t, breach.Detected, inc.Status, "the Regulator is not notified yet")
+	assert.Equal(t, 2, inc.Version)
+
+	c.t = c.t.Add(time.Hour)
+	inc, err = r.Notify(ctx, inc.ID, append(ns, breach.Notification{Regime: "popia", Party: breach.Authority, At: c.Now(), Reference: "IR-2026-0107"})...)
+	require.NoError(t, err)
+	assert.Equal(t, breach.SubjectsNotified, inc.Status)
+	assert.Len(t, inc.Notifications, 2)
+	assert.Equal(t, 3, inc.Version)
+
+	again, err := r.Notify(ctx, inc.ID, ns...)
+	require.NoError(t, err)
+	assert.Equal(t, 3, again.Version, "nothing new: no version")
+
+	obs, err := r.Obligations(inc)
+	require.NoError(t, err)
+	for _, o := range obs {
+		assert.False(t, o.Done.IsZero(), o.Citation)
+	}
 }

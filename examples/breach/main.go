@@ -189,22 +189,29 @@ func run(ctx context.Context) error {
 		detail, _, _ := strings.Cut(r.Detail, " queued")
 		fmt.Printf("  %-9s %-7s %-40s attempt %d  %-9s %s\n", r.Subject, r.Channel, to[r.Delivery].String(), r.Attempt, result, detail)
 	}
-	inc, err = reg.Update(ctx, inc.ID, func(inc *breach.Incident) error {
-		inc.Notifications = append(inc.Notifications,
-			breach.Notification{Regime: "popia", Party: breach.Subjects, At: now, Reference: "outbox"},
-			breach.Notification{Regime: "gdpr", Party: breach.Authority, At: now, Reference: "SA-2026-0042"},
-			breach.Notification{Regime: "popia", Party: breach.Authority, At: now, Reference: "IR-2026-0107"})
-		inc.Status = breach.SubjectsNotified
-		return nil
-	})
+	// What the outbox delivered, and the regulators' case numbers (from
+	// their portals), become the incident's notifications; the status
+	// follows.
+	given, err := outbox.Notifications(ctx, inc.ID)
 	if err != nil {
 		return err
+	}
+	given = append(given,
+		breach.Notification{Regime: "gdpr", Party: breach.Authority, At: now, Reference: "SA-2026-0042"},
+		breach.Notification{Regime: "popia", Party: breach.Authority, At: now, Reference: "IR-2026-0107"})
+	inc, err = reg.Notify(ctx, inc.ID, given...)
+	if err != nil {
+		return err
+	}
+	fmt.Println("\nnotifications recorded:")
+	for _, n := range inc.Notifications {
+		fmt.Printf("  %-6s %-9s %s\n", n.Regime, n.Party, n.Reference)
 	}
 	pending, err := reg.Pending(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nincident version %d, %s; obligations still open: %d\n", inc.Version, inc.Status, len(pending))
+	fmt.Printf("incident version %d, %s; obligations still open: %d\n", inc.Version, inc.Status, len(pending))
 	for _, o := range pending {
 		fmt.Println(" ", o)
 	}

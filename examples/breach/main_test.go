@@ -22,7 +22,9 @@ func TestRun(t *testing.T) {
 		"FAILED    breach: permanent delivery failure: smtp: the address of recipient \"cust-1003\" is not an e-mail address",
 		"j***@example.com         attempt 1  delivered 250 2.0.0 ok",
 		"delivered 204 after 1 attempt(s)",
-		"incident version 3, subjects_notified; obligations still open: 1",
+		`popia  subjects  outbox phase "initial": 3 delivered, 1 failed`,
+		"incident version 3, authority_notified; obligations still open: 1",
+		"GDPR subjects (the data subjects) as soon as possible, GDPR Art. 34(1)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the output lacks %q", want)

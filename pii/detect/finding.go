@@ -1,5 +1,7 @@
 package detect
 
+import "strconv"
+
 // A Type names a kind of personal data or secret that a [Scanner] finds.
 // The built-in types are the constants below; a host's own detectors use
 // types of their own naming, such as "customer_number".
@@ -8,7 +10,8 @@ type Type string
 // The built-in types. Each is validated beyond its pattern: a card number
 // passes the Luhn check and an issuer range, an IBAN its country's length
 // and mod-97, a South African ID number its birth date, citizenship digit
-// and Luhn check, and so on.
+// and Luhn check, and so on. The package documentation lists the checks
+// and the maximum span of each.
 const (
 	Email          Type = "email"           // an e-mail address
 	Phone          Type = "phone"           // E.164 and common national formats
@@ -54,9 +57,16 @@ func (c Confidence) String() string {
 
 // A Finding is one match in scanned text: its type, its span as byte
 // offsets (text[Start:End]) and how sure the scanner is. A Finding never
-// holds the matched text itself, so it can be logged.
+// holds the matched text itself, so it can be logged. A [Scanner] returns
+// findings sorted by Start, none overlapping another.
 type Finding struct {
 	Type       Type
 	Start, End int
 	Confidence Confidence
+}
+
+// String returns the finding's type, span and confidence, such as
+// "email[10:27] high". It never holds the matched text.
+func (f Finding) String() string {
+	return string(f.Type) + "[" + strconv.Itoa(f.Start) + ":" + strconv.Itoa(f.End) + "] " + f.Confidence.String()
 }

@@ -1,0 +1,363 @@
+package detect
+
+// The built-in detectors share one pass over the text. A 256-entry table
+// classifies each byte; the loop skips every byte whose class is zero and
+// hands the others (digits, '+', '(', '@', ':', '-', '_', 'K', 'S', 'z'
+// and 'J') to a matcher, which looks at a bounded stretch of text around
+// that byte, appends what it finds and says where the loop goes on. The
+// commonest cases (digits inside a word, short numbers, timestamps) are
+// settled in the loop itself. No matcher looks more than maxBack bytes
+// behind its trigger or more than the scanner's lookahead past it, so a
+// stream can run the same loop over a window of the input, pause where the
+// window ends and go on when more has been read, with exactly the result
+// of one pass over the whole input.
+//
+// A matcher may also step over text where it knows no match can start
+// (the rest of a word, a timestamp's time): since every matcher checks
+// the byte before a match, running it there would find nothing either.
+
+// Indexes of the built-in types, in the order of [builtinTypes].
+const (
+	tEmail = iota
+	tPhone
+	tCard
+	tIBAN
+	tZAID
+	tIPv4
+	tIPv6
+	tSSN
+	tNINO
+	tAPIKey
+	tJWT
+	tPEM
+	tURL
+	numBuiltin
+)
+
+// builtinTypes lists the built-in types, indexed by the constants above.
+var builtinTypes = [numBuiltin]Type{
+	Email, Phone, Card, IBAN, ZAID, IPv4, IPv6, USSSN, UKNINO, APIKey, JWT, PrivateKey, URLCredentials,
+}
+
+// Maximum spans of the built-in types, in bytes: no finding of a type is
+// longer, and longer candidates are not findings. They are documented in
+// the package doc.
+var builtinMaxSpan = [numBuiltin]int{
+	tEmail:  254,
+	tPhone:  maxTokLen,
+	tCard:   maxTokLen,
+	tIBAN:   maxIBAN + maxIBAN/4,
+	tZAID:   16,
+	tIPv4:   15,
+	tIPv6:   maxIPv6Run,
+	tSSN:    11,
+	tNINO:   13,
+	tAPIKey: maxAPIKey,
+	tJWT:    maxJWT,
+	tPEM:    maxPEM,
+	tURL:    maxURL,
+}
+
+// maxBack is the furthest a matcher looks behind the byte that triggered
+// it (the local part of an e-mail address before its '@', a URL's scheme
+// before "://"), plus the byte before a match that must not continue it.
+const maxBack = 72
+
+// maxContext is how far before a match its context words are looked for.
+const maxContext = 48
+
+// Byte classes of the main loop.
+const (
+	cNone = iota
+	cDigit
+	cPlus
+	cParen
+	cAt
+	cColon
+	cDash
+	cUnderscore
+	cKeyLetter // 'K', 'S', 'z' of "AKIA", "ASIA", "AIza"
+	cUpperJ    // 'J' of "eyJ"
+)
+
+// Skip modes: after rejecting a run longer than any match, the loop skips
+// the rest of it. The mode is kept in the scan state so that a stream can
+// pause in the middle of such a run.
+const (
+	skipNone = iota
+	skipNum  // digits and the separators of numbers
+	skipHex  // hex digits, ':' and '.'
+	skipWord // letters, digits and '_'
+	numSkips
+)
+
+// Byte sets, as tables.
+var (
+	wordByte   [256]bool // [A-Za-z0-9_]
+	skipTables [numSkips][256]bool
+)
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		wordByte[c] = isAlnum(b) || b == '_'
+		skipTables[skipNum][c] = isDigit(b) || b == ' ' || b == '-' || b == '.' || b == '(' || b == ')' || b == '+'
+		skipTables[skipHex][c] = isHex(b) || b == ':' || b == '.'
+		skipTables[skipWord][c] = wordByte[c]
+	}
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isAlpha(c byte) bool { return isUpper(c) || isLower(c) }
+func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
+func isHex(c byte) bool   { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+func isWord(c byte) bool  { return wordByte[c] }
+
+// builtin is the configured set of built-in matchers of a Scanner.
+type builtin struct {
+	on      [numBuiltin]bool
+	class   [256]uint8
+	minConf Confidence
+	// lookahead is the furthest any enabled matcher reads past its trigger.
+	lookahead int
+	// maxSpan is the longest finding of an enabled type.
+	maxSpan int
+	any     bool // any type enabled
+}
+
+func newBuiltin(types []bool, minConf Confidence) *builtin {
+	b := &builtin{minConf: minConf}
+	copy(b.on[:], types)
+	set := func(class uint8, bytes string, types ...int) {
+		for _, t := range types {
+			if b.on[t] {
+				for i := 0; i < len(bytes); i++ {
+					b.class[bytes[i]] = class
+				}
+				return
+			}
+		}
+	}
+	set(cDigit, "0123456789", tPhone, tCard, tIBAN, tZAID, tIPv4, tSSN, tNINO)
+	set(cPlus, "+", tPhone)
+	set(cParen, "(", tPhone)
+	set(cAt, "@", tEmail)
+	set(cColon, ":", tIPv6, tURL)
+	set(cDash, "-", tPEM, tAPIKey)
+	set(cUnderscore, "_", tAPIKey)
+	set(cKeyLetter, "KSz", tAPIKey)
+	set(cUpperJ, "J", tJWT)
+	for t, on := range b.on {
+		if !on {
+			continue
+		}
+		b.any = true
+		b.maxSpan = max(b.maxSpan, builtinMaxSpan[t])
+		// A matcher reads at most its type's span past the trigger, plus a
+		// few bytes to see that the match ends there.
+		b.lookahead = max(b.lookahead, builtinMaxSpan[t]+16)
+	}
+	return b
+}
+
+// scanState is where a pass over the text stands: the next byte to look
+// at, and whether it is in the middle of a run being skipped.
+type scanState struct {
+	pos  int
+	skip uint8
+}
+
+// scan is one run of the main loop over text.
+type scan struct {
+	b    *builtin
+	text []byte
+	dst  []Finding
+	// Scratch space of the number matcher.
+	tok   numTok
+	shape shape
+}
+
+// run appends to dst the built-in findings that the loop makes from
+// st.pos on, with offsets into text, and advances st. If eof is false,
+// text is a window that will grow: run stops at the first trigger whose
+// matcher might read past its end, and at the end of a skipped run, so
+// that a later call with more text goes on exactly where this one stopped.
+// Findings are not sorted: a match may start before the previous one.
+func (b *builtin) run(dst []Finding, text []byte, st *scanState, eof bool) []Finding {
+	s := scan{b: b, text: text, dst: dst}
+	n := len(text)
+	i := st.pos
+	limit := n
+	if !eof {
+		limit = n - b.lookahead
+	}
+	skip := st.skip
+	cls := &b.class
+	for {
+		if skip != skipNone {
+			tbl := &skipTables[skip]
+			for i < n && tbl[text[i]] {
+				i++
+			}
+			if i == n && !eof {
+				break
+			}
+			skip = skipNone
+		}
+		for i+4 <= n && cls[text[i]]|cls[text[i+1]]|cls[text[i+2]]|cls[text[i+3]] == cNone {
+			i += 4
+		}
+		for i < n && cls[text[i]] == cNone {
+			i++
+		}
+		if i >= n || i >= limit {
+			break
+		}
+		switch cls[text[i]] {
+		case cDigit:
+			// The common cases are settled here: digits inside a word
+			// (a hash, "x86"), and numbers that are too short or glued
+			// to a word ("200", "12:", "12.4ms", "2026-01-20T10"). The
+			// rest goes to s.digit.
+			if i > 0 && wordByte[text[i-1]] {
+				if isUpper(text[i-1]) {
+					i, skip = s.digit(i) // an IBAN or UK NINO?
+					continue
+				}
+				i = s.after(s.skipWord(i+1), limit)
+				continue
+			}
+			if i >= 3 && text[i-1] == ' ' && isUpper(text[i-2]) {
+				i, skip = s.digit(i) // a UK NINO, "QQ 123456 C"?
+				continue
+			}
+			e := i + 1
+			for e < n && isDigit(text[e]) {
+				e++
+			}
+			if e < n && e-i < 9 {
+				c := text[e]
+				if wordByte[c] {
+					i = s.after(s.skipWord(e+1), limit)
+					continue
+				}
+				if c != '-' && c != '.' && c != '(' && c != ')' &&
+					(c != ' ' || e+1 == n || !isDigit(text[e+1]) && text[e+1] != '(') {
+					i = s.after(e, limit)
+					continue
+				}
+			}
+			if e, _, nothing := numberRun(text, i); nothing {
+				if e < n && wordByte[text[e]] {
+					e = s.skipWord(e + 1)
+				}
+				i = s.after(e, limit)
+				continue
+			}
+			i, skip = s.digit(i)
+		case cPlus, cParen:
+			i, skip = s.plusOrParen(i)
+		case cAt:
+			i = s.email(i)
+		case cColon:
+			i, skip = s.colon(i)
+		case cDash:
+			i = s.dash(i)
+		case cUnderscore:
+			i = s.underscore(i)
+		case cKeyLetter:
+			i = s.keyLetter(i)
+		case cUpperJ:
+			i = s.jwt(i)
+		}
+	}
+	st.pos, st.skip = i, skip
+	return s.dst
+}
+
+// skipWord returns the end of the word that goes on at i.
+func (s *scan) skipWord(i int) int {
+	for i < len(s.text) && wordByte[s.text[i]] {
+		i++
+	}
+	return i
+}
+
+// after returns where the loop goes on after a word or number that ends
+// at i: past a ':' that needs no look (most of those in timestamps), else
+// at i.
+func (s *scan) after(i, limit int) int {
+	if i < limit && s.text[i] == ':' && s.b.class[':'] == cColon && s.colonIdle(i) {
+		return i + 1
+	}
+	return i
+}
+
+// emit appends a finding of built-in type t, after raising its confidence
+// if context words for t stand before it, unless it is below the
+// scanner's minimum confidence.
+func (s *scan) emit(t, start, end int, conf Confidence) {
+	if conf < High && len(contextWords[t]) > 0 && hasContext(s.text, start, contextWords[t]) {
+		conf++
+	}
+	if conf < s.b.minConf {
+		return
+	}
+	s.dst = append(s.dst, Finding{Type: builtinTypes[t], Start: start, End: end, Confidence: conf})
+}
+
+// boundaryBefore reports whether a match may start at i: the byte before
+// it, if any, is not a letter, digit or '_'.
+func (s *scan) boundaryBefore(i int) bool { return i == 0 || !isWord(s.text[i-1]) }
+
+// boundaryAfter reports whether a match may end at i: the byte there, if
+// any, is not a letter, digit or '_'.
+func (s *scan) boundaryAfter(i int) bool { return i >= len(s.text) || !isWord(s.text[i]) }
+
+// contextWords are the words that, standing shortly before a match of a
+// built-in type, raise its confidence by one level. Types whose findings
+// are always of high confidence have none.
+var contextWords = [numBuiltin][]string{
+	tEmail: {"email", "e-mail", "mail", "contact"},
+	tPhone: {"phone", "tel", "mobile", "cell", "fax", "call", "sms", "whatsapp", "msisdn", "contact", "landline"},
+	tIPv4:  {"ip", "addr", "client", "remote", "host", "peer", "src", "dst", "from", "forwarded"},
+	tIPv6:  {"ip", "addr", "client", "remote", "host", "peer", "src", "dst", "from", "forwarded"},
+	tSSN:   {"ssn", "social security", "soc sec", "taxpayer"},
+	tNINO:  {"nino", "national insurance", "ni number", "ni no"},
+}
+
+// hasContext reports whether one of words (lower case ASCII) starts a
+// word in the maxContext bytes of text before start, on the same line,
+// ignoring case.
+func hasContext(text []byte, start int, words []string) bool {
+	from := max(0, start-maxContext)
+	var buf [maxContext]byte
+	k := 0
+	for j := from; j < start; j++ {
+		c := text[j]
+		if c == '\n' {
+			k = 0
+			continue
+		}
+		if isUpper(c) {
+			c += 'a' - 'A'
+		}
+		buf[k] = c
+		k++
+	}
+	w := buf[:k]
+	for j := 0; j < len(w); j++ {
+		c := w[j]
+		if !isLower(c) || j > 0 && isLower(w[j-1]) {
+			continue // not the start of a word
+		}
+		for _, word := range words {
+			if word[0] == c && j+len(word) <= len(w) && string(w[j:j+len(word)]) == word {
+				return true
+			}
+		}
+	}
+	return false
+}

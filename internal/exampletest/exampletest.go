@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -29,4 +30,15 @@ func Output(t *testing.T, run func(context.Context) error) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Contains reports, as an error of t, each of wants that got does not
+// contain.
+func Contains(t *testing.T, got string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(got, want) {
+			t.Errorf("the output lacks %q", want)
+		}
+	}
 }

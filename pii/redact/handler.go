@@ -1,0 +1,369 @@
+package redact
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strconv"
+
+	"github.com/dataward/dataward/pii"
+)
+
+// Handler is a [slog.Handler] that redacts records before passing them to
+// another handler. Make one with [Redactor.Handler].
+type Handler struct {
+	next slog.Handler
+	r    *Redactor
+	// hidden is set in a group whose name names a secret: every value in
+	// it is "[REDACTED]".
+	hidden bool
+}
+
+// Handler returns a [slog.Handler] that redacts each record and passes it
+// to next, which may be any handler, such as a [slog.JSONHandler] or a
+// [slog.TextHandler]:
+//
+//	logger := slog.New(r.Handler(slog.NewJSONHandler(os.Stdout, nil)))
+//
+// The handler redacts the message and the attributes, those of the
+// record and those given to WithAttrs (which are redacted once, there):
+//
+//   - an attribute whose key names a secret becomes "[REDACTED]", whatever
+//     its value, a group included. Keys match the names in [DefaultKeys]
+//     and [Options.Keys] word by word, in any case and with any
+//     separators: "password" matches "password", "user_password",
+//     "PasswordHash" and "passwords", not "passport"; "api_key" matches
+//     "X-API-Key" and "apiKey". A group opened by WithGroup with such a
+//     name hides every value in it;
+//   - a string is scanned and redacted like [Redactor.String];
+//   - a [slog.LogValuer] is resolved first, and its value redacted. The
+//     types of package pii, such as [pii.Email], arrive masked and are
+//     passed on as they are masked (an e-mail address keeps its domain);
+//   - an error, a [fmt.Stringer], or a []byte (json.RawMessage, say) is
+//     rendered (by Error, String, or as text) and scanned; it is replaced
+//     by its redacted rendering, a string, only if something was found in
+//     it;
+//   - an integer of seven digits or more is scanned in decimal, and
+//     replaced by a redacted string if something was found;
+//   - a group is redacted attribute by attribute;
+//   - other values of kind Any (structs, maps, slices, pointers) are
+//     rendered with fmt's "%+v" and scanned, and replaced by the redacted
+//     rendering only if something was found. A [slog.JSONHandler] encodes
+//     such a value with encoding/json, which may show it otherwise, and
+//     the `pii` tags of a struct are not consulted: give types that hold
+//     personal data a LogValue method, use pii's types, or log them after
+//     [Redactor.Struct]. A value that holds itself (a map that is one of
+//     its own values, say), which fmt cannot print, becomes "[REDACTED]".
+//
+// Floats, booleans, times and durations pass unchanged.
+//
+// When nothing needs changing, the record goes to next as it came, and
+// the handler allocates nothing (unless a String or Error method does, and
+// but for the first 256 distinct keys, whose verdicts it remembers);
+// otherwise next receives a new record with the redacted message and
+// attributes, which costs an allocation more if it has more than five
+// attributes. A record with a LogValuer is always rebuilt with the
+// resolved value, so that LogValue is called once and what is written is
+// what was scanned.
+func (r *Redactor) Handler(next slog.Handler) *Handler {
+	if next == nil {
+		panic("redact: Redactor.Handler: nil slog.Handler")
+	}
+	return &Handler{next: next, r: r}
+}
+
+// Enabled reports whether the next handler handles records of level.
+func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+// Handle redacts rec and passes it to the next handler, returning its
+// error.
+func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
+	sc := getScratch()
+	defer putScratch(sc)
+	if msg, ok := h.r.redactString(rec.Message, sc); ok {
+		rec.Message = msg
+	}
+	first, n := -1, 0
+	var changed slog.Attr
+	rec.Attrs(func(a slog.Attr) bool {
+		switch h.keeps(a, sc) {
+		case keep:
+			n++
+			return true
+		case foundInString:
+			a.Value = slog.StringValue(sc.string(redact(h.r, sc.buf[:0], a.Value.String(), sc, nil)))
+		default:
+			a, _ = h.attr(a, sc, 0)
+		}
+		first, changed = n, a
+		return false
+	})
+	if first < 0 {
+		return h.next.Handle(ctx, rec)
+	}
+	return h.next.Handle(ctx, h.rebuild(rec, first, changed, sc))
+}
+
+// What keeps says of an attribute.
+const (
+	keep          = iota // it passes unchanged
+	foundInString        // it is a string, and sc.fs holds what was found in it
+	change               // it changes
+)
+
+// keeps says whether a passes unchanged. It is attr's fast path for the
+// values most records hold.
+func (h *Handler) keeps(a slog.Attr, sc *scratch) int {
+	if h.hidden || a.Key != "" && h.r.keys.secret(a.Key) {
+		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted {
+			return keep
+		}
+		return change
+	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if sc.fs = h.r.scanner.AppendScanString(sc.fs[:0], a.Value.String()); len(sc.fs) > 0 {
+			return foundInString
+		}
+		return keep
+	case slog.KindBool, slog.KindFloat64, slog.KindDuration, slog.KindTime:
+		return keep
+	case slog.KindLogValuer:
+		return change // always replaced by its resolved value
+	}
+	if _, changed := h.value(a.Value, sc, 0); changed {
+		return change
+	}
+	return keep
+}
+
+// rebuild returns a new record of rec's message and attributes: those
+// before the first that changes as they are, that one as changed, and
+// those after it redacted.
+func (h *Handler) rebuild(rec slog.Record, first int, changed slog.Attr, sc *scratch) slog.Record {
+	var buf [8]slog.Attr
+	out := buf[:0]
+	rec.Attrs(func(a slog.Attr) bool {
+		switch {
+		case len(out) == first:
+			a = changed
+		case len(out) > first:
+			a, _ = h.attr(a, sc, 0)
+		}
+		out = append(out, a)
+		return true
+	})
+	nr := slog.NewRecord(rec.Time, rec.Level, rec.Message, rec.PC)
+	nr.AddAttrs(out...)
+	return nr
+}
+
+// WithAttrs returns a Handler whose next handler has attrs, redacted.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	sc := getScratch()
+	defer putScratch(sc)
+	out := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		out[i], _ = h.attr(a, sc, 0)
+	}
+	return &Handler{next: h.next.WithAttrs(out), r: h.r, hidden: h.hidden}
+}
+
+// WithGroup returns a Handler whose next handler has the group name.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &Handler{next: h.next.WithGroup(name), r: h.r, hidden: h.hidden || h.r.keys.match(name)}
+}
+
+// maxGroupDepth is how deep groups are redacted; deeper values are
+// replaced whole.
+const maxGroupDepth = 32
+
+var redactedValue = slog.StringValue(redacted)
+
+// attr returns a redacted and whether it changed.
+func (h *Handler) attr(a slog.Attr, sc *scratch, depth int) (slog.Attr, bool) {
+	if h.hidden || a.Key != "" && h.r.keys.secret(a.Key) || depth > maxGroupDepth {
+		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted {
+			return a, false
+		}
+		a.Value = redactedValue
+		return a, true
+	}
+	v, ok := h.value(a.Value, sc, depth)
+	a.Value = v
+	return a, ok
+}
+
+// minScannedInt is the smallest magnitude of an integer that is scanned.
+const minScannedInt = 1_000_000
+
+// value returns v redacted and whether it changed.
+func (h *Handler) value(v slog.Value, sc *scratch, depth int) (slog.Value, bool) {
+	switch v.Kind() {
+	case slog.KindString:
+		if s, ok := h.r.redactString(v.String(), sc); ok {
+			return slog.StringValue(s), true
+		}
+	case slog.KindInt64:
+		if n := v.Int64(); n >= minScannedInt || n <= -minScannedInt {
+			var buf [24]byte
+			return h.scanned(v, strconv.AppendInt(buf[:0], n, 10), sc)
+		}
+	case slog.KindUint64:
+		if n := v.Uint64(); n >= minScannedInt {
+			var buf [24]byte
+			return h.scanned(v, strconv.AppendUint(buf[:0], n, 10), sc)
+		}
+	case slog.KindLogValuer:
+		// Pass the resolved value on even if nothing in it changes, so
+		// that what is written is what was scanned.
+		switch v.Any().(type) {
+		case pii.Email, pii.Phone, pii.CardNumber, pii.Secret, pii.Text:
+			// Masked by design; a masked e-mail address keeps its
+			// domain, which the scanner would take for an address.
+			return v.Resolve(), true
+		}
+		rv, _ := h.value(v.Resolve(), sc, depth)
+		return rv, true
+	case slog.KindGroup:
+		attrs := v.Group()
+		var out []slog.Attr
+		for i, a := range attrs {
+			a, ok := h.attr(a, sc, depth+1)
+			if ok && out == nil {
+				out = make([]slog.Attr, len(attrs))
+				copy(out, attrs)
+			}
+			if out != nil {
+				out[i] = a
+			}
+		}
+		if out != nil {
+			return slog.GroupValue(out...), true
+		}
+	case slog.KindAny:
+		return h.anyValue(v, sc)
+	}
+	return v, false
+}
+
+// scanned returns text redacted, as a string value, if the scanner finds
+// anything in it, and v otherwise.
+func (h *Handler) scanned(v slog.Value, text []byte, sc *scratch) (slog.Value, bool) {
+	if sc.fs = h.r.scanner.AppendScan(sc.fs[:0], text); len(sc.fs) == 0 {
+		return v, false
+	}
+	return slog.StringValue(sc.string(redact(h.r, sc.buf[:0], text, sc, nil))), true
+}
+
+// anyValue redacts a value of kind Any.
+func (h *Handler) anyValue(v slog.Value, sc *scratch) (slog.Value, bool) {
+	var f func() string
+	switch x := v.Any().(type) {
+	case nil:
+		return v, false
+	case error:
+		f = x.Error
+	case fmt.Stringer:
+		f = x.String
+	case []byte:
+		return h.scanned(v, x, sc)
+	default:
+		switch rv := reflect.ValueOf(x); rv.Kind() {
+		case reflect.String:
+			f = rv.String
+		case reflect.Slice:
+			if rv.Type().Elem().Kind() == reflect.Uint8 { // json.RawMessage, say
+				return h.scanned(v, rv.Bytes(), sc)
+			}
+			fallthrough
+		case reflect.Struct, reflect.Map, reflect.Array, reflect.Pointer, reflect.Interface:
+			budget := maxPrintCheck
+			if loops(rv, 0, &budget) {
+				// fmt would recurse until the stack overflows.
+				return redactedValue, true
+			}
+			f = func() string { return fmt.Sprintf("%+v", x) }
+		default:
+			return v, false
+		}
+	}
+	text, ok := render(f)
+	if !ok {
+		// Do not let the next handler print the panic, which may hold
+		// anything; a nil pointer prints as slog's handlers print it.
+		if rv := reflect.ValueOf(v.Any()); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return slog.StringValue("<nil>"), true
+		}
+		return redactedValue, true
+	}
+	if s, ok := h.r.redactString(text, sc); ok {
+		return slog.StringValue(s), true
+	}
+	return v, false
+}
+
+// Limits of loops: how many values it looks at, at most, and how deep a
+// value it lets fmt print.
+const (
+	maxPrintCheck = 4096
+	maxPrintDepth = 100
+)
+
+// loops reports whether fmt, printing v, would go deeper than
+// maxPrintDepth levels, as it does for a map or slice that holds itself
+// (fmt follows pointers only at the top, so they make no loop). It gives
+// up, reporting false, after looking at *budget values.
+func loops(v reflect.Value, depth int, budget *int) bool {
+	if *budget--; *budget < 0 {
+		return false
+	}
+	if depth > maxPrintDepth {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		return depth == 0 && !v.IsNil() && loops(v.Elem(), depth+1, budget)
+	case reflect.Interface:
+		return !v.IsNil() && loops(v.Elem(), depth+1, budget)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if loops(v.Field(i), depth+1, budget) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if loops(v.Index(i), depth+1, budget) {
+				return true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if loops(it.Key(), depth+1, budget) || loops(it.Value(), depth+1, budget) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// render returns what f returns, and false if f panics (as a String
+// method of a nil pointer may).
+func render(f func() string) (s string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return f(), true
+}

@@ -1,0 +1,252 @@
+package redact
+
+import (
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/dataward/dataward"
+)
+
+// defaultKeys are the names of attributes and struct fields whose values
+// are always hidden; see DefaultKeys.
+var defaultKeys = []string{
+	"password", "passwd", "passphrase",
+	"secret", "token", "api_key", "apikey", "private_key",
+	"authorization", "cookie", "credential", "cvv",
+}
+
+// DefaultKeys returns the names of attributes and struct fields whose
+// values are always replaced by "[REDACTED]": password, passwd,
+// passphrase, secret, token, api_key, apikey, private_key, authorization,
+// cookie, credential and cvv. [Options.Keys] adds to them.
+func DefaultKeys() []string { return slices.Clone(defaultKeys) }
+
+// A keyMatcher tells whether a key names a secret. Key and name are split
+// into words at anything other than an ASCII letter or digit and where a
+// lower-case letter or a digit is followed by a capital, or a capital by a
+// capital and a lower-case letter ("accessToken", "APIKey", "x-api-key");
+// a key matches a name when the name's words appear in it in a row, in any
+// case, the last perhaps with an "s" added.
+type keyMatcher struct {
+	// byFirst holds the names, as lower-case words joined by '_', by their
+	// first byte.
+	byFirst [128][]string
+	// pairs has bit b of pairs[a] set if a name starts with the bytes a, b
+	// (both lower-case). A key is compared with names only at a word that
+	// starts so, which few do.
+	pairs [128][2]uint64
+	// single[a] is set if a name's first word is the one letter a.
+	single [128]bool
+	// cache remembers what match said of keys seen before.
+	cache *keyCache
+}
+
+// keyCache remembers what match said of up to keyCacheSize keys, in slots
+// chosen by the address of the key's bytes: most keys are constants, whose
+// bytes stay where they are, and a hit costs a load and a comparison of
+// strings whose pointers are equal. Slots are filled once, so the cache
+// allocates at most keyCacheSize times in all; keys made afresh for each
+// record just miss.
+type keyCache [keyCacheSize]atomic.Pointer[keyResult]
+
+const (
+	keyCacheSize = 256
+	maxCachedKey = 64 // longer keys are not remembered
+)
+
+type keyResult struct {
+	key    string
+	secret bool
+}
+
+// secret reports whether key names a secret, as match does, remembering
+// the answer.
+func (m *keyMatcher) secret(key string) bool {
+	p := uintptr(unsafe.Pointer(unsafe.StringData(key)))
+	slot := &m.cache[(p>>3^p>>11^uintptr(len(key)))%keyCacheSize]
+	if r := slot.Load(); r != nil && r.key == key {
+		return r.secret
+	}
+	secret := m.match(key)
+	if len(key) <= maxCachedKey && slot.Load() == nil {
+		slot.CompareAndSwap(nil, &keyResult{key, secret})
+	}
+	return secret
+}
+
+// newKeyMatcher returns a matcher of defaultKeys and extra, and a problem
+// for every name in extra that holds no letter or digit.
+func newKeyMatcher(extra []string) (keyMatcher, []dataward.Problem) {
+	m := keyMatcher{cache: new(keyCache)}
+	var problems []dataward.Problem
+	for _, k := range defaultKeys {
+		m.add(normalKey(k))
+	}
+	for i, k := range extra {
+		n := normalKey(k)
+		if n == "" {
+			problems = append(problems, dataward.Problem{
+				Field:   "Options.Keys[" + strconv.Itoa(i) + "]",
+				Message: "holds no ASCII letter or digit",
+			})
+			continue
+		}
+		m.add(n)
+	}
+	return m, problems
+}
+
+func (m *keyMatcher) add(name string) {
+	a := name[0]
+	m.byFirst[a] = append(m.byFirst[a], name)
+	if len(name) == 1 || name[1] == '_' {
+		m.single[a] = true
+	} else {
+		b := name[1]
+		m.pairs[a][b/64] |= 1 << (b % 64)
+	}
+}
+
+// normalKey returns the words of k in lower case, joined by '_'.
+func normalKey(k string) string {
+	var b []byte
+	for i := 0; i < len(k); {
+		if !isASCIIAlnum(k[i]) {
+			i++
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, '_')
+		}
+		end := wordEnd(k, i)
+		b = appendLower(b, k[i:end])
+		i = end
+	}
+	return string(b)
+}
+
+// match reports whether key names a secret. It allocates nothing and
+// costs about a nanosecond a byte.
+func (m *keyMatcher) match(key string) bool {
+	prev := uint8(classSep)
+	for i := 0; i < len(key); i++ {
+		class := classes[key[i]]
+		start := starts[prev&3][class&3]
+		prev = class
+		if start == noStart || start == startIfLower && (i+1 == len(key) || classes[key[i+1]] != classLower) {
+			continue
+		}
+		// A word starts at key[i]: compare the names that start with its
+		// first two letters.
+		a := lower(key[i])
+		if !m.single[a] {
+			if i+1 == len(key) || classes[key[i+1]] == classSep {
+				continue
+			}
+			if b := lower(key[i+1]); m.pairs[a][b/64]&(1<<(b%64)) == 0 {
+				continue
+			}
+		}
+		for _, name := range m.byFirst[a] {
+			if matchAt(key, i, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// The classes of bytes in keys.
+const (
+	classSep = iota // anything but an ASCII letter or digit
+	classLower
+	classUpper
+	classDigit
+)
+
+// Whether a word starts at a byte, by its class and that of the byte
+// before it (as camelBoundary says).
+const (
+	noStart      = iota
+	start        // a word starts here
+	startIfLower // a word starts here if the next byte is lower-case
+)
+
+var starts = [4][4]uint8{
+	classSep:   {classLower: start, classUpper: start, classDigit: start},
+	classLower: {classUpper: start},
+	classUpper: {classUpper: startIfLower},
+	classDigit: {classUpper: start},
+}
+
+var classes = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = classLower
+		t[c-'a'+'A'] = classUpper
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = classDigit
+	}
+	return t
+}()
+
+// matchAt reports whether the words of name start at key[i], a word start.
+func matchAt(key string, i int, name string) bool {
+	for k := 0; k < len(name); k++ {
+		if name[k] == '_' {
+			// The next word of the key must start here.
+			if i < len(key) && isASCIIAlnum(key[i]) && !camelBoundary(key, i) {
+				return false
+			}
+			for i < len(key) && !isASCIIAlnum(key[i]) {
+				i++
+			}
+			k++
+		} else if k > 0 && i < len(key) && camelBoundary(key, i) {
+			return false // a new word starts in the key, within a word of name
+		}
+		if i >= len(key) || lower(key[i]) != name[k] {
+			return false
+		}
+		i++
+	}
+	if i < len(key) && lower(key[i]) == 's' && !camelBoundary(key, i) {
+		i++ // a plural
+	}
+	return i == len(key) || !isASCIIAlnum(key[i]) || camelBoundary(key, i)
+}
+
+// wordEnd returns the end of the word that starts at key[i].
+func wordEnd(key string, i int) int {
+	for i++; i < len(key) && isASCIIAlnum(key[i]) && !camelBoundary(key, i); i++ {
+	}
+	return i
+}
+
+// camelBoundary reports whether a word starts at key[i] by a change of
+// case: "accessToken", "user2Name", "APIKey" (before the K). key[i] is
+// within key.
+func camelBoundary(key string, i int) bool {
+	if i == 0 || !isUpper(key[i]) {
+		return false
+	}
+	prev := key[i-1]
+	if isLower(prev) || '0' <= prev && prev <= '9' {
+		return true
+	}
+	return isUpper(prev) && i+1 < len(key) && isLower(key[i+1])
+}
+
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+
+// lower returns c lowered if it is an ASCII capital. It is only called on
+// ASCII letters and digits, so its result indexes byFirst.
+func lower(c byte) byte {
+	if isUpper(c) {
+		return c + 'a' - 'A'
+	}
+	return c
+}

@@ -174,9 +174,6 @@ type scan struct {
 	b    *builtin
 	text []byte
 	dst  []Finding
-	// Scratch space of the number matcher.
-	tok   numTok
-	shape shape
 }
 
 // run appends to dst the built-in findings that the loop makes from

@@ -90,7 +90,7 @@ func (s *scan) number(i int) (int, uint8) {
 			return e, skipNum
 		case groups == 1 && (e == n || !continuesNumber(text, e)):
 			// One run of at least nine digits.
-			t := &s.tok
+			t := new(numTok) // on the stack: zeroed only for numbers that get this far
 			t.start, t.end, t.n, t.plus = i, e, 1, false
 			t.gs[0], t.ge[0], t.sep[0], t.paren[0] = i, e, 0, false
 			if s.numBoundaries(t) {
@@ -99,7 +99,7 @@ func (s *scan) number(i int) (int, uint8) {
 			return e, skipNone
 		}
 	}
-	t := &s.tok
+	t := new(numTok)
 	end, ok, tooLong := s.parseNum(i, t)
 	if tooLong {
 		return end, skipNum
@@ -302,7 +302,7 @@ func (s *scan) classifyToken(t *numTok) {
 	if t.n == 1 && !t.plus && (d == 10 || d == 11) && s.text[t.gs[0]] != '0' {
 		return // ten or eleven bare digits are a phone number only after a trunk 0
 	}
-	sh := &s.shape
+	sh := new(shape)
 	whole := s.shapeOf(t, 0, t.n, sh)
 	if whole && s.classify(t, 0, t.n, sh) {
 		return

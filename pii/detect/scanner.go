@@ -117,6 +117,9 @@ func (s *Scanner) ScanString(text string) []Finding { return s.AppendScanString(
 // returns them, and returns the extended slice. When nothing is found, or
 // dst has room for what is, the scanner's built-in types allocate nothing.
 func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
+	if len(text) == 0 {
+		return dst
+	}
 	base := len(dst)
 	if s.b.any {
 		var st scanState

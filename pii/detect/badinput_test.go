@@ -86,18 +86,22 @@ var adversarial = map[string]string{
 
 // Scanning takes time linear in the input, adversarial input included:
 // four times the input takes about four times as long. The bound is
-// generous (eight times), as this is a timing test on a shared machine;
-// a quadratic matcher would take sixteen times as long.
+// generous (eight times), as this is a timing test on a shared machine,
+// and a case that exceeds it is measured again, up to three times: a
+// quadratic matcher takes sixteen times as long every time. The findings
+// go to a slice that has room for them, so that growing it and collecting
+// garbage are not part of what is timed.
 func TestScanIsLinear(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test")
 	}
 	s := detect.Default()
+	dst := make([]detect.Finding, 0, 1<<20)
 	best := func(text []byte) time.Duration {
 		d := time.Duration(1 << 62)
 		for range 3 {
 			start := time.Now()
-			s.Scan(text)
+			dst = s.AppendScan(dst[:0], text)
 			d = min(d, time.Since(start))
 		}
 		return d
@@ -105,8 +109,15 @@ func TestScanIsLinear(t *testing.T) {
 	for name, unit := range adversarial {
 		small := bytes.Repeat([]byte(unit), (1<<20)/len(unit))
 		large := bytes.Repeat([]byte(unit), (4<<20)/len(unit))
-		ts, tl := best(small), best(large)
-		ratio := float64(tl) / float64(max(ts, time.Microsecond))
+		var ts, tl time.Duration
+		var ratio float64
+		for attempt := 0; attempt < 3; attempt++ {
+			ts, tl = best(small), best(large)
+			ratio = float64(tl) / float64(max(ts, time.Microsecond))
+			if ratio <= 8 || tl <= 20*time.Millisecond {
+				break
+			}
+		}
 		t.Logf("%-20s 1 MiB %8v  4 MiB %8v  ratio %.1f", name, ts.Round(time.Microsecond), tl.Round(time.Microsecond), ratio)
 		if ratio > 8 && tl > 20*time.Millisecond {
 			t.Errorf("%s: 4 MiB took %.1f times as long as 1 MiB", name, ratio)

@@ -3,8 +3,9 @@
 // First it redacts a support log before it is shared with an outside
 // vendor: e-mail addresses become pseudonyms (under a key made for this
 // one file, so the vendor can follow a customer through the file but
-// cannot match them across files), card and phone numbers are masked, IP
-// addresses keep their network, API keys are tagged. It prints how many
+// cannot match them across files), card, phone and bank account numbers
+// are masked, IP addresses keep their network, ID numbers and API keys are
+// tagged. It prints how many
 // findings of each type it removed.
 //
 // Then it sets up the application's logger on the redacting slog handler
@@ -74,6 +75,7 @@ func shareLog(in, out string) error {
 			detect.Card:  redact.Mask,
 			detect.Phone: redact.Mask,
 			detect.IPv4:  redact.Mask,
+			detect.IBAN:  redact.Mask,
 		},
 		PseudonymKey: key,
 	})

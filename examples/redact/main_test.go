@@ -15,7 +15,7 @@ import (
 // application's log lines, none of which may be printed.
 var clearText = []string{
 	"jane.doe@", "Jane.Doe@", "sipho.ndlovu@", "thandi.nkosi@",
-	"+27 82 555 0199", "+27 72 555 0123", "4111 1111 1111 1111", "5555 5555 5555 4444",
+	"+27 82 555 0199", "+27 72 555 0123", "4111 1111 1111 1111", "5555 5555 5555 4444", "GB82WEST", "98765432",
 	"196.25.1.10", "10.20.30.40", "172.16.0.5", "sk_live_51Hx", "Winter2026!", "8001015009087",
 }
 
@@ -24,7 +24,9 @@ var clearText = []string{
 func TestRun(t *testing.T) {
 	got := exampletest.Output(t, run)
 	exampletest.Contains(t, got,
-		"removed 13 findings: api_key=1 card=2 email=4 ipv4=4 phone=2",
+		"removed 15 findings: api_key=1 card=2 email=4 iban=1 ipv4=4 phone=2 za_id=1",
+		"refund approved to ******************5432 by=finance-2",
+		"identity verified id_number=[ZA_ID] method=document",
 		"card=**** **** **** 1111 reason=insufficient_funds",
 		"stripe key [API_KEY] rejected",
 		"request from 10.20.*.* via proxy 172.16.*.* took 182ms",
@@ -33,8 +35,8 @@ func TestRun(t *testing.T) {
 		`"national_id":"[REDACTED]"`,
 		`"changes":{"phone":"[PHONE]","city":"Durban"}`,
 	)
-	if n := strings.Count(got, "\n"); n != 15+2+1+1+4 {
-		t.Errorf("%d lines, want the 15 of the log, 2 headings, the count, a blank line and 4 log lines", n)
+	if n := strings.Count(got, "\n"); n != 17+2+1+1+4 {
+		t.Errorf("%d lines, want the 17 of the log, 2 headings, the count, a blank line and 4 log lines", n)
 	}
 	checkClean(t, got)
 	// One customer, however the address is written, is one pseudonym.
@@ -54,15 +56,15 @@ func TestRunFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := exampletest.Output(t, func(context.Context) error { return shareLog(in, out) })
-	if !strings.Contains(got, "wrote "+out+"\nremoved 13 findings:") {
+	if !strings.Contains(got, "wrote "+out+"\nremoved 15 findings:") {
 		t.Errorf("the output is %q", got)
 	}
 	shared, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(shared), "\n"); n != 15 {
-		t.Errorf("the shared log has %d lines, want 15", n)
+	if n := strings.Count(string(shared), "\n"); n != 17 {
+		t.Errorf("the shared log has %d lines, want 17", n)
 	}
 	checkClean(t, string(shared))
 }

@@ -33,14 +33,29 @@ func runBefore(text []byte, i, max int, in func(byte) bool) int {
 
 func isDomainByte(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
 
-// fileExtensions are top-level "domains" that are far more often the
-// extension of a file name ("icon@2x.png") than a real one: an address in
-// one of them is of low confidence.
-var fileExtensions = map[string]bool{
-	"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true,
-	"ico": true, "bmp": true, "css": true, "js": true, "json": true, "xml": true,
-	"html": true, "htm": true, "txt": true, "log": true, "pdf": true, "gz": true,
-	"tar": true, "zip": true, "mp4": true, "mov": true, "mp3": true, "wav": true,
+// isFileExtension reports whether tld, in any case, is a top-level
+// "domain" that is far more often the extension of a file name
+// ("icon@2x.png") than a real one: an address in one is of low confidence.
+func isFileExtension(tld []byte) bool {
+	var buf [4]byte
+	if len(tld) > len(buf) {
+		return false
+	}
+	n := copy(buf[:], tld)
+	for i := range buf[:n] {
+		if isUpper(buf[i]) {
+			buf[i] += 'a' - 'A'
+		}
+	}
+	// A switch, which compiles to comparisons, costs less than a map's hash.
+	switch string(buf[:n]) {
+	case "png", "jpg", "jpeg", "gif", "svg", "webp",
+		"ico", "bmp", "css", "js", "json", "xml",
+		"html", "htm", "txt", "log", "pdf", "gz",
+		"tar", "zip", "mp4", "mov", "mp3", "wav":
+		return true
+	}
+	return false
 }
 
 // email handles an '@' at i.
@@ -138,22 +153,6 @@ func isScale(d []byte) bool {
 		i++
 	}
 	return i > 0 && i+1 < len(d) && (d[i] == 'x' || d[i] == 'X') && d[i+1] == '.'
-}
-
-// isFileExtension reports whether tld, in any case, is one of
-// fileExtensions.
-func isFileExtension(tld []byte) bool {
-	var buf [4]byte
-	if len(tld) > len(buf) {
-		return false
-	}
-	n := copy(buf[:], tld)
-	for i := range buf[:n] {
-		if isUpper(buf[i]) {
-			buf[i] += 'a' - 'A'
-		}
-	}
-	return fileExtensions[string(buf[:n])]
 }
 
 // maxIPv6Run is the longest text form of an IPv6 address (with an IPv4

@@ -1,5 +1,7 @@
 package detect
 
+import "slices"
+
 // The built-in detectors share one pass over the text. A 256-entry table
 // classifies each byte; the loop skips every byte whose class is zero and
 // hands the others (digits, '+', '(', '@', ':', '-', '_', 'K', 'S', 'z'
@@ -173,7 +175,12 @@ type scanState struct {
 type scan struct {
 	b    *builtin
 	text []byte
-	dst  []Finding
+	// found holds the first findings that the matchers emit, and more the
+	// rest, until run appends them to its dst, which is kept out of scan so
+	// that it does not escape: a caller's array on the stack can stay there.
+	n     int
+	found [4]Finding
+	more  []Finding
 }
 
 // run appends to dst the built-in findings that the loop makes from
@@ -183,7 +190,11 @@ type scan struct {
 // that a later call with more text goes on exactly where this one stopped.
 // Findings are not sorted: a match may start before the previous one.
 func (b *builtin) run(dst []Finding, text []byte, st *scanState, eof bool) []Finding {
-	s := scan{b: b, text: text, dst: dst}
+	// Set field by field: a composite literal is built in a temporary and
+	// copied, and the copy's wide loads of words just stored stall, which
+	// costs more than the whole loop on a short string.
+	var s scan
+	s.b, s.text = b, text
 	n := len(text)
 	i := st.pos
 	limit := n
@@ -221,18 +232,22 @@ func (b *builtin) run(dst []Finding, text []byte, st *scanState, eof bool) []Fin
 			if i > 0 && wordByte[text[i-1]] {
 				if isUpper(text[i-1]) {
 					i, skip = s.digit(i) // an IBAN or UK NINO?
-					continue
+					break
 				}
 				i = s.after(s.skipWord(i+1), limit)
 				continue
 			}
 			if i >= 3 && text[i-1] == ' ' && isUpper(text[i-2]) {
 				i, skip = s.digit(i) // a UK NINO, "QQ 123456 C"?
-				continue
+				break
 			}
 			e := i + 1
 			for e < n && isDigit(text[e]) {
 				e++
+			}
+			if e == n && e-i < 9 {
+				i = e // too short a number at the end of the text ("ord-7731")
+				continue
 			}
 			if e < n && e-i < 9 {
 				c := text[e]
@@ -269,9 +284,45 @@ func (b *builtin) run(dst []Finding, text []byte, st *scanState, eof bool) []Fin
 		case cUpperJ:
 			i = s.jwt(i)
 		}
+		// Every call of a matcher comes here; the cases settled in the
+		// loop itself, which emit nothing, go on above without coming here.
+		if s.n > 0 {
+			dst = s.flush(dst)
+		}
 	}
 	st.pos, st.skip = i, skip
-	return s.dst
+	return dst
+}
+
+// flush appends to dst what the matchers emitted since the last flush.
+func (s *scan) flush(dst []Finding) []Finding {
+	// Field by field, as emit stored them: a copy of whole Findings (or of
+	// a Finding built on the stack) loads words just stored two at a time,
+	// which stalls.
+	k := len(dst)
+	dst = slices.Grow(dst, s.n)[:k+s.n]
+	for i := range s.n {
+		f, g := &s.found[i], &dst[k+i]
+		g.Type, g.Start, g.End, g.Confidence = f.Type, f.Start, f.End, f.Confidence
+	}
+	dst = append(dst, s.more...)
+	s.n, s.more = 0, s.more[:0]
+	return dst
+}
+
+// firstTrigger returns the index of the first byte of text that the main
+// loop hands to a matcher, or len(text) if there is none: the bytes run
+// skips first, before its state is set up.
+func (b *builtin) firstTrigger(text []byte) int {
+	cls := &b.class
+	i := 0
+	for i+4 <= len(text) && cls[text[i]]|cls[text[i+1]]|cls[text[i+2]]|cls[text[i+3]] == cNone {
+		i += 4
+	}
+	for i < len(text) && cls[text[i]] == cNone {
+		i++
+	}
+	return i
 }
 
 // skipWord returns the end of the word that goes on at i.
@@ -302,7 +353,15 @@ func (s *scan) emit(t, start, end int, conf Confidence) {
 	if conf < s.b.minConf {
 		return
 	}
-	s.dst = append(s.dst, Finding{Type: builtinTypes[t], Start: start, End: end, Confidence: conf})
+	if s.n < len(s.found) {
+		// Field by field: a Finding built whole and then copied is loaded
+		// wide from words just stored, which stalls.
+		f := &s.found[s.n]
+		f.Type, f.Start, f.End, f.Confidence = builtinTypes[t], start, end, conf
+		s.n++
+		return
+	}
+	s.more = append(s.more, Finding{Type: builtinTypes[t], Start: start, End: end, Confidence: conf})
 }
 
 // boundaryBefore reports whether a match may start at i: the byte before

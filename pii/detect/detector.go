@@ -177,8 +177,10 @@ func (d *Detector) appendBlock(dst []Finding, text []byte, textOff, blockStart i
 		}
 	} else {
 		// find may return any slice: take its findings whatever it did
-		// with the one it was given.
-		dst = append(dst, d.find(dst[len(dst):], piece)...)
+		// with the one it was given. It is given none of dst, which would
+		// then escape to the heap whatever the detectors (a host's function
+		// may keep it), and a caller's array on the stack with it.
+		dst = append(dst, d.find(nil, piece)...)
 	}
 	k := base
 	for _, f := range dst[base:] {

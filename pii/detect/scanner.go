@@ -115,21 +115,31 @@ func (s *Scanner) ScanString(text string) []Finding { return s.AppendScanString(
 
 // AppendScan appends the findings in text to dst, as [Scanner.Scan]
 // returns them, and returns the extended slice. When nothing is found, or
-// dst has room for what is, the scanner's built-in types allocate nothing.
+// dst has room for what is, the scanner's built-in types allocate nothing;
+// dst does not escape, so it may be a slice of an array on the caller's
+// stack.
 func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
 	if len(text) == 0 {
 		return dst
 	}
 	base := len(dst)
 	if s.b.any {
-		var st scanState
-		dst = s.b.run(dst, text, &st, true)
+		// Most short strings in logs hold no byte that triggers a matcher;
+		// they are settled here, without setting up the main loop, which
+		// would skip the same bytes.
+		if i := s.b.firstTrigger(text); i < len(text) {
+			st := scanState{pos: i}
+			dst = s.b.run(dst, text, &st, true)
+		}
 	}
 	for i := range s.custom {
 		d := &s.custom[i]
 		for b := 0; b < len(text); b += customBlock {
 			dst = d.appendBlock(dst, text, 0, int64(b), s.minConf)
 		}
+	}
+	if len(dst)-base < 2 {
+		return dst // nothing to sort or to choose between
 	}
 	return resolve(dst, base, s.maxSpan)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/dataward/dataward/pii"
+	"github.com/dataward/dataward/pii/detect"
 )
 
 // Handler is a [slog.Handler] that redacts records before passing them to
@@ -81,84 +82,213 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 // Handle redacts rec and passes it to the next handler, returning its
 // error.
 func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
-	sc := getScratch()
-	defer putScratch(sc)
-	if msg, ok := h.r.redactString(rec.Message, sc); ok {
-		rec.Message = msg
-	}
-	first, n := -1, 0
-	var changed slog.Attr
-	rec.Attrs(func(a slog.Attr) bool {
-		switch h.keeps(a, sc) {
-		case keep:
-			n++
-			return true
-		case foundInString:
-			a.Value = slog.StringValue(sc.string(redact(h.r, sc.buf[:0], a.Value.String(), sc, nil)))
-		default:
-			a, _ = h.attr(a, sc, 0)
+	// Most records hold nothing to redact. They are checked with findings
+	// on the stack, without scratch space, and passed on as they came.
+	var local [4]detect.Finding
+	fs := h.r.scanner.AppendScanString(local[:0], rec.Message)
+	at := -1
+	if len(fs) == 0 {
+		n := 0
+		rec.Attrs(func(a slog.Attr) bool {
+			var v int
+			if fs, v = h.check(a, local[:0]); v == keep {
+				n++
+				return true
+			}
+			at = n
+			return false
+		})
+		if at < 0 {
+			return h.next.Handle(ctx, rec)
 		}
-		first, changed = n, a
-		return false
-	})
-	if first < 0 {
-		return h.next.Handle(ctx, rec)
 	}
-	return h.next.Handle(ctx, h.rebuild(rec, first, changed, sc))
+	return h.next.Handle(ctx, h.redactRecord(rec, at, fs))
 }
 
-// What keeps says of an attribute.
+// What check says of an attribute.
 const (
 	keep          = iota // it passes unchanged
-	foundInString        // it is a string, and sc.fs holds what was found in it
+	foundInString        // it is a string, and the findings returned are what was found in it
 	change               // it changes
+	unsure               // it needs a closer look, by value
 )
 
-// keeps says whether a passes unchanged. It is attr's fast path for the
-// values most records hold.
-func (h *Handler) keeps(a slog.Attr, sc *scratch) int {
+// check says whether a passes unchanged, looking at keys and at the
+// values most records hold: strings, which it scans into dst, and kinds
+// that cannot hold personal data. It is attr's fast path.
+func (h *Handler) check(a slog.Attr, dst []detect.Finding) ([]detect.Finding, int) {
 	if h.hidden || a.Key != "" && h.r.keys.secret(a.Key) {
 		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted {
-			return keep
+			return dst, keep
 		}
-		return change
+		return dst, change
 	}
 	switch a.Value.Kind() {
 	case slog.KindString:
-		if sc.fs = h.r.scanner.AppendScanString(sc.fs[:0], a.Value.String()); len(sc.fs) > 0 {
-			return foundInString
+		if dst = h.r.scanner.AppendScanString(dst, a.Value.String()); len(dst) > 0 {
+			return dst, foundInString
 		}
-		return keep
+		return dst, keep
 	case slog.KindBool, slog.KindFloat64, slog.KindDuration, slog.KindTime:
-		return keep
+		return dst, keep
+	case slog.KindInt64:
+		if n := a.Value.Int64(); n < minScannedInt && n > -minScannedInt {
+			return dst, keep
+		}
+	case slog.KindUint64:
+		if a.Value.Uint64() < minScannedInt {
+			return dst, keep
+		}
 	case slog.KindLogValuer:
-		return change // always replaced by its resolved value
+		return dst, change // always replaced by its resolved value
 	}
-	if _, changed := h.value(a.Value, sc, 0); changed {
-		return change
-	}
-	return keep
+	return dst, unsure
 }
 
-// rebuild returns a new record of rec's message and attributes: those
-// before the first that changes as they are, that one as changed, and
-// those after it redacted.
-func (h *Handler) rebuild(rec slog.Record, first int, changed slog.Attr, sc *scratch) slog.Record {
+// settle is check with scratch space, which settles every attribute: for
+// foundInString the findings are in sc.fs; for change, it returns a
+// redacted.
+func (h *Handler) settle(a slog.Attr, sc *scratch) (slog.Attr, int) {
+	var v int
+	switch sc.fs, v = h.check(a, sc.fs[:0]); v {
+	case change:
+		a, _ = h.attr(a, sc, 0)
+	case unsure:
+		var changed bool
+		if a.Value, changed = h.value(a.Value, sc, 0); !changed {
+			return a, keep
+		}
+		v = change
+	}
+	return a, v
+}
+
+// redactRecord returns rec redacted. Handle found that its message holds
+// the findings fs, if at is negative; otherwise that its message holds
+// nothing, nor its attributes before the at-th, which is a string holding
+// fs if fs is not empty, and needs a closer look if it is.
+//
+// Unless an attribute changes, it is rec with its message redacted;
+// otherwise a new record of rec's message and attributes: those before the
+// first that changes as they are, and the others redacted.
+func (h *Handler) redactRecord(rec slog.Record, at int, fs []detect.Finding) slog.Record {
+	sc := getScratch()
+	defer putScratch(sc)
+	var b batch
+	// The first attribute that changes, and whether it is a string whose
+	// findings are in sc.fs, or else its redacted form.
+	first, inString := -1, false
+	var changed slog.Attr
+	switch {
+	case at < 0:
+		sc.fs = append(sc.fs[:0], fs...)
+		if msg, ok := b.add(h.r, sc, -1, rec.Message); !ok {
+			rec.Message = msg
+		}
+		at = 0
+	case len(fs) > 0:
+		sc.fs = append(sc.fs[:0], fs...)
+		first, inString = at, true
+	}
+	if first < 0 {
+		n := 0
+		rec.Attrs(func(a slog.Attr) bool {
+			if n >= at {
+				var v int
+				switch changed, v = h.settle(a, sc); v {
+				case foundInString:
+					first, inString = n, true
+					return false
+				case change:
+					first = n
+					return false
+				}
+			}
+			n++
+			return true
+		})
+		if first < 0 {
+			b.done(sc, &rec, nil)
+			return rec
+		}
+	}
 	var buf [8]slog.Attr
 	out := buf[:0]
 	rec.Attrs(func(a slog.Attr) bool {
+		i := len(out)
 		switch {
-		case len(out) == first:
+		case i == first && inString:
+			a.Value = b.value(h.r, sc, i, a.Value.String())
+		case i == first:
 			a = changed
-		case len(out) > first:
-			a, _ = h.attr(a, sc, 0)
+		case i > first:
+			var v int
+			if sc.fs, v = h.check(a, sc.fs[:0]); v == foundInString {
+				a.Value = b.value(h.r, sc, i, a.Value.String())
+			} else if v != keep {
+				a, _ = h.attr(a, sc, 0)
+			}
 		}
 		out = append(out, a)
 		return true
 	})
+	b.done(sc, &rec, out)
 	nr := slog.NewRecord(rec.Time, rec.Level, rec.Message, rec.PC)
 	nr.AddAttrs(out...)
 	return nr
+}
+
+// maxBatch is how many redacted strings of a record a batch holds.
+const maxBatch = 8
+
+// A batch collects the redacted strings of a record, its message and its
+// attributes that are strings, in sc.text, to make them strings with one
+// allocation.
+type batch struct {
+	n     int
+	spans [maxBatch]span
+}
+
+// A span is where a redacted string of attribute attr (-1: the message)
+// stands in sc.text.
+type span struct{ attr, start, end int }
+
+// add redacts s, whose findings are in sc.fs, for attribute i (-1: the
+// message). If the batch is full it returns the redacted string and
+// false; otherwise done sets it.
+func (b *batch) add(r *Redactor, sc *scratch, i int, s string) (string, bool) {
+	if b.n == maxBatch {
+		return sc.string(redact(r, sc.buf[:0], s, sc, nil)), false
+	}
+	start := len(sc.text)
+	sc.text = redact(r, sc.text, s, sc, nil)
+	b.spans[b.n] = span{i, start, len(sc.text)}
+	b.n++
+	return "", true
+}
+
+// value is add for a string value: its value if the batch is full, and a
+// placeholder that done replaces otherwise.
+func (b *batch) value(r *Redactor, sc *scratch, i int, s string) slog.Value {
+	s, _ = b.add(r, sc, i, s)
+	return slog.StringValue(s)
+}
+
+// done sets the strings of the batch: the message of rec and the values
+// of attrs.
+func (b *batch) done(sc *scratch, rec *slog.Record, attrs []slog.Attr) {
+	if b.n == 0 {
+		return
+	}
+	all := string(sc.text)
+	sc.text = sc.text[:0]
+	for _, sp := range b.spans[:b.n] {
+		if s := all[sp.start:sp.end]; sp.attr < 0 {
+			rec.Message = s
+		} else {
+			attrs[sp.attr].Value = slog.StringValue(s)
+		}
+	}
 }
 
 // WithAttrs returns a Handler whose next handler has attrs, redacted.

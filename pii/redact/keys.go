@@ -66,6 +66,17 @@ type keyResult struct {
 func (m *keyMatcher) secret(key string) bool {
 	p := uintptr(unsafe.Pointer(unsafe.StringData(key)))
 	slot := &m.cache[(p>>3^p>>11^uintptr(len(key)))%keyCacheSize]
+	// A hit is the remembered key itself, the same bytes, which need no
+	// comparing (nor a call to compare them).
+	if r := slot.Load(); r != nil && unsafe.StringData(r.key) == unsafe.StringData(key) && len(r.key) == len(key) {
+		return r.secret
+	}
+	return m.lookup(key, slot)
+}
+
+// lookup is secret for a key whose bytes are not those remembered in
+// slot, its slot: an equal key elsewhere, or one not seen yet.
+func (m *keyMatcher) lookup(key string, slot *atomic.Pointer[keyResult]) bool {
 	if r := slot.Load(); r != nil && r.key == key {
 		return r.secret
 	}

@@ -391,6 +391,9 @@ func (rep Report) String() string {
 type scratch struct {
 	fs  []detect.Finding
 	buf []byte
+	// text holds the redacted strings of a log record until they are made
+	// strings together.
+	text []byte
 }
 
 // string returns b, which was appended to sc.buf[:0], as a string, and
@@ -414,7 +417,7 @@ const (
 )
 
 func putScratch(sc *scratch) {
-	if cap(sc.fs) <= maxPooledFindings && cap(sc.buf) <= maxPooledBuf {
+	if cap(sc.fs) <= maxPooledFindings && cap(sc.buf) <= maxPooledBuf && cap(sc.text) <= maxPooledBuf {
 		scratchPool.Put(sc)
 	}
 }

@@ -567,21 +567,7 @@ func (l *Logger) store1(batch []*pending, mine *pending) (handedOff bool) {
 		}
 		// FailClosed callers learn at once; Buffered events are dropped
 		// and counted; Durable ones are retried.
-		kept := batch[:0]
-		for _, p := range batch {
-			switch p.policy {
-			case FailClosed:
-				p.deliver(fmt.Errorf("audit: record %q: %w", p.event.Action, err))
-			case Buffered:
-				l.mu.Lock()
-				l.dropped++
-				l.mu.Unlock()
-				p.free()
-			default:
-				kept = append(kept, p)
-			}
-		}
-		batch = kept
+		batch = l.failed(batch, "", err, true)
 		if len(batch) == 0 {
 			if l.opts.OnError != nil {
 				l.opts.OnError(err)
@@ -598,8 +584,39 @@ func (l *Logger) store1(batch []*pending, mine *pending) (handedOff bool) {
 			go l.retry(batch)
 			return true
 		}
-		time.Sleep(min(time.Duration(1<<min(attempt, 10))*10*time.Millisecond, 5*time.Second))
+		time.Sleep(retryDelay(attempt))
 	}
+}
+
+// failed applies the event policies to batch after err: FailClosed
+// callers get err (prefixed by what), Buffered events are let go, and
+// counted as dropped if dropped is set, and the Durable events that remain
+// are returned, in batch's memory, to be tried again.
+func (l *Logger) failed(batch []*pending, what string, err error, dropped bool) []*pending {
+	kept := batch[:0]
+	for _, p := range batch {
+		switch p.policy {
+		case FailClosed:
+			p.deliver(fmt.Errorf("audit: record %q: %s%w", p.event.Action, what, err))
+		case Buffered:
+			if dropped {
+				l.mu.Lock()
+				l.dropped++
+				l.mu.Unlock()
+			}
+			p.free()
+		default:
+			kept = append(kept, p)
+		}
+	}
+	clear(batch[len(kept):])
+	return kept
+}
+
+// retryDelay is the wait before the next attempt after attempt failed:
+// 10 ms, doubling, at most 5 s.
+func retryDelay(attempt int) time.Duration {
+	return min(time.Duration(1<<min(attempt, 10))*10*time.Millisecond, 5*time.Second)
 }
 
 // delivered reports to the events of batch that they are stored.
@@ -661,21 +678,9 @@ func (l *Logger) syncLoop() {
 			// As store1 does: FailClosed callers learn at once (their
 			// events stay stored, and visible, and are never stored
 			// again), Durable events wait for a Sync that succeeds, and
-			// Buffered ones, stored, are let go: only their durability is
-			// in doubt.
-			kept := batch[:0]
-			for _, p := range batch {
-				switch p.policy {
-				case FailClosed:
-					p.deliver(fmt.Errorf("audit: record %q: make durable: %w", p.event.Action, err))
-				case Buffered:
-					p.free()
-				default:
-					kept = append(kept, p)
-				}
-			}
-			clear(batch[len(kept):])
-			batch = kept
+			// Buffered ones, stored, are let go uncounted: only their
+			// durability is in doubt.
+			batch = l.failed(batch, "make durable: ", err, false)
 			l.mu.Lock()
 			l.grown.Broadcast() // a flushing caller whose event failed stops waiting
 			l.mu.Unlock()
@@ -685,7 +690,7 @@ func (l *Logger) syncLoop() {
 			if len(batch) == 0 {
 				break
 			}
-			time.Sleep(min(time.Duration(1<<min(attempt, 10))*10*time.Millisecond, 5*time.Second))
+			time.Sleep(retryDelay(attempt))
 		}
 		l.delivered(batch)
 		clear(batch)

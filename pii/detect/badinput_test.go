@@ -93,7 +93,7 @@ var adversarial = map[string]string{
 // garbage are not part of what is timed.
 func TestScanIsLinear(t *testing.T) {
 	if testing.Short() {
-		t.Skip("timing test")
+		t.Skip("timing test, skipped with -short; runs in go test without -short")
 	}
 	s := detect.Default()
 	dst := make([]detect.Finding, 0, 1<<20)

@@ -214,12 +214,7 @@ func (b *builtin) run(dst []Finding, text []byte, st *scanState, eof bool) []Fin
 			}
 			skip = skipNone
 		}
-		for i+4 <= n && cls[text[i]]|cls[text[i+1]]|cls[text[i+2]]|cls[text[i+3]] == cNone {
-			i += 4
-		}
-		for i < n && cls[text[i]] == cNone {
-			i++
-		}
+		i = b.nextTrigger(text, i)
 		if i >= n || i >= limit {
 			break
 		}
@@ -310,12 +305,11 @@ func (s *scan) flush(dst []Finding) []Finding {
 	return dst
 }
 
-// firstTrigger returns the index of the first byte of text that the main
-// loop hands to a matcher, or len(text) if there is none: the bytes run
-// skips first, before its state is set up.
-func (b *builtin) firstTrigger(text []byte) int {
+// nextTrigger returns the index of the first byte of text from i on that
+// the main loop hands to a matcher, or len(text) if there is none: the
+// bytes whose class is cNone are skipped, four at a time while they last.
+func (b *builtin) nextTrigger(text []byte, i int) int {
 	cls := &b.class
-	i := 0
 	for i+4 <= len(text) && cls[text[i]]|cls[text[i+1]]|cls[text[i+2]]|cls[text[i+3]] == cNone {
 		i += 4
 	}

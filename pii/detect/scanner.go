@@ -127,7 +127,7 @@ func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
 		// Most short strings in logs hold no byte that triggers a matcher;
 		// they are settled here, without setting up the main loop, which
 		// would skip the same bytes.
-		if i := s.b.firstTrigger(text); i < len(text) {
+		if i := s.b.nextTrigger(text, 0); i < len(text) {
 			st := scanState{pos: i}
 			dst = s.b.run(dst, text, &st, true)
 		}

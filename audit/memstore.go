@@ -90,11 +90,19 @@ func newBlock[T any](n int) []T {
 }
 
 // entryLog keeps the entries of a MemStore. Each entry is a record in a
-// large block of bytes:
+// large block of bytes. An entry whose columns are those its Data encodes
+// (every entry of a batch a Logger appends: see [Batch.FromData]) is kept as
 //
-//	Index (varint) | Time: Unix seconds (varint), nanoseconds (uvarint) |
+//	len(Data)<<1 | 1 (uvarint) | Data
+//
+// and its columns are read from Data again when it is read, as a SQL store
+// does, so that they are not stored twice (writing fresh memory is most of
+// the cost of an append). Any other entry is kept as
+//
+//	len(Data)<<1 (uvarint) | Data | Index (varint) |
+//	Time: Unix seconds (varint), nanoseconds (uvarint) |
 //	Action, Class, ActorID, Subject, ResourceType, ResourceID, Outcome,
-//	Data, each its length (uvarint) and bytes
+//	each its length (uvarint) and bytes
 //
 // and locs gives where each record starts. Records are only appended: the
 // bytes of a block never change once written.
@@ -113,10 +121,14 @@ const (
 
 func (l *entryLog) len() int64 { return l.locs.len() }
 
-// add appends e.
-func (l *entryLog) add(e *Entry) {
-	need := recordOverhead + len(e.Action) + len(e.Class) + len(e.ActorID) + len(e.Subject) +
-		len(e.ResourceType) + len(e.ResourceID) + len(e.Outcome) + len(e.Data)
+// add appends e; derived says that its columns are those its Data
+// encodes.
+func (l *entryLog) add(e *Entry, derived bool) {
+	need := binary.MaxVarintLen64 + len(e.Data)
+	if !derived {
+		need += recordOverhead + len(e.Action) + len(e.Class) + len(e.ActorID) + len(e.Subject) +
+			len(e.ResourceType) + len(e.ResourceID) + len(e.Outcome)
+	}
 	if len(l.blocks) == 0 {
 		l.cur = -1
 	}
@@ -134,14 +146,21 @@ func (l *entryLog) add(e *Entry) {
 	}
 	b := l.blocks[i]
 	l.locs.append(uint64(i)<<32 | uint64(len(b)))
-	b = binary.AppendVarint(b, e.Index)
-	b = binary.AppendVarint(b, e.Time.Unix())
-	b = binary.AppendUvarint(b, uint64(e.Time.Nanosecond()))
-	for _, s := range [...]string{e.Action, e.Class, e.ActorID, e.Subject, e.ResourceType, e.ResourceID, string(e.Outcome)} {
-		b = appendString(b, s)
+	head := uint64(len(e.Data)) << 1
+	if derived {
+		head |= 1
 	}
-	b = binary.AppendUvarint(b, uint64(len(e.Data)))
-	l.blocks[i] = append(b, e.Data...)
+	b = binary.AppendUvarint(b, head)
+	b = append(b, e.Data...)
+	if !derived {
+		b = binary.AppendVarint(b, e.Index)
+		b = binary.AppendVarint(b, e.Time.Unix())
+		b = binary.AppendUvarint(b, uint64(e.Time.Nanosecond()))
+		for _, s := range [...]string{e.Action, e.Class, e.ActorID, e.Subject, e.ResourceType, e.ResourceID, string(e.Outcome)} {
+			b = appendString(b, s)
+		}
+	}
+	l.blocks[i] = b
 }
 
 // at returns entry i. Its strings and Data point into the block, which
@@ -150,8 +169,24 @@ func (l *entryLog) add(e *Entry) {
 func (l *entryLog) at(i int64) Entry {
 	loc := *l.locs.at(i)
 	b := l.blocks[loc>>32][uint32(loc):]
+	head, n := binary.Uvarint(b)
+	b = b[n:]
+	size := int(head >> 1)
 	var e Entry
-	var n int
+	e.Data, b = b[:size:size], b[size:]
+	view := func(s []byte) string { return unsafe.String(unsafe.SliceData(s), len(s)) }
+	if head&1 != 0 {
+		// The columns are those Data encodes. (If it does not, the entry
+		// is damaged, which Verify reports, and they stay empty.)
+		e.Index = i
+		if c, err := readColumns(e.Data); err == nil {
+			col := func(f span) string { return view(e.Data[f.off : f.off+f.len]) }
+			e.Time = time.UnixMicro(c.micros).UTC()
+			e.Action, e.Class, e.ActorID, e.Subject = col(c.action), col(c.class), col(c.actor), col(c.subject)
+			e.ResourceType, e.ResourceID, e.Outcome = col(c.rtype), col(c.rid), Outcome(col(c.outcome))
+		}
+		return e
+	}
 	e.Index, n = binary.Varint(b)
 	b = b[n:]
 	sec, n := binary.Varint(b)
@@ -163,12 +198,10 @@ func (l *entryLog) at(i int64) Entry {
 		size, n := binary.Uvarint(b)
 		s := b[n : n+int(size)]
 		b = b[n+int(size):]
-		return unsafe.String(unsafe.SliceData(s), len(s))
+		return view(s)
 	}
 	e.Action, e.Class, e.ActorID, e.Subject = str(), str(), str(), str()
 	e.ResourceType, e.ResourceID, e.Outcome = str(), str(), Outcome(str())
-	size, n := binary.Uvarint(b)
-	e.Data = b[n : n+int(size) : n+int(size)]
 	return e
 }
 
@@ -210,7 +243,7 @@ func (l *entryLog) all() []Entry {
 func (l *entryLog) set(entries []Entry) {
 	*l = entryLog{}
 	for i := range entries {
-		l.add(&entries[i])
+		l.add(&entries[i], false)
 	}
 }
 
@@ -245,7 +278,7 @@ func (s *MemStore) Append(ctx context.Context, b Batch) error {
 		}
 	}
 	for i := range b.Entries {
-		s.entries.add(&b.Entries[i])
+		s.entries.add(&b.Entries[i], b.FromData)
 	}
 	s.hashes.grow(len(b.Hashes))
 	for _, h := range b.Hashes {

@@ -40,6 +40,13 @@ type StoredHash struct {
 type Batch struct {
 	Entries []Entry
 	Hashes  []StoredHash
+	// FromData is set when every entry's columns are those its Data
+	// encodes ([Entry.FromData] holds for each), as in every batch a
+	// [Logger] appends. A store may then keep Data alone, and recover the
+	// columns with [DecodeEntry], without checking each entry. (Were it
+	// set wrongly, such a store would return the columns that Data, which
+	// the tree commits to, encodes.)
+	FromData bool
 }
 
 // Checkpoint is a signed statement of the log's size and root hash, in the

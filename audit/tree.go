@@ -181,6 +181,7 @@ func (l *Logger) makeBatch(ctx context.Context, size int64, batch []*pending) (B
 	b := &t.batch
 	b.Entries = slices.Grow(b.Entries[:0], len(batch))[:len(batch)]
 	b.Hashes = b.Hashes[:0]
+	b.FromData = true // the entries' columns are taken from what is encoded
 	t.scratch = t.scratch[:0]
 	base := tlog.StoredHashIndex(0, size)
 	for i, p := range batch {

@@ -595,7 +595,7 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs 
 	derived := slices.Grow(bufs.derived[:0], len(b.Entries))
 	fieldsLen := 0
 	for i := range b.Entries {
-		ok := b.Entries[i].FromData()
+		ok := b.FromData || b.Entries[i].FromData()
 		derived = append(derived, ok)
 		if !ok {
 			fieldsLen += entryFieldsLen(&b.Entries[i])

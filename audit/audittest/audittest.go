@@ -29,6 +29,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/dataward/dataward"
 	"github.com/dataward/dataward/audit"
 	"github.com/dataward/dataward/internal/conformance"
 )
@@ -466,6 +467,60 @@ var cases = []testCase{
 				return fmt.Errorf("Append(entry with a %d-byte record): %v", len(big.Data), err)
 			}
 			return checkLog(ctx, s, append(want, big))
+		},
+	},
+	{
+		Name: "AppendFromData",
+		Clause: "the entries of a batch marked FromData, as a Logger appends them, are read back, and found by Query, " +
+			"with the columns their Data encodes (audit.DecodeEntry)",
+		Run: func(ctx context.Context, s audit.Store) error {
+			l, err := audit.New(s, &audit.Options{HashKey: make([]byte, 32), MaxBatch: 4})
+			if err != nil {
+				return fmt.Errorf("audit.New: %v", err)
+			}
+			for i := range 10 {
+				e := audit.Event{
+					Action:   actions[i%len(actions)],
+					Actor:    audit.Actor{ID: actors[i%3], Kind: "user"},
+					Subject:  dataward.SubjectID(fmt.Sprint("subject-", i%4)),
+					Resource: audit.Resource{Type: rtypes[i%len(rtypes)], ID: fmt.Sprint(i)},
+					Outcome:  outcomes[i%len(outcomes)],
+					Time:     base.Add(time.Duration(i%5) * time.Minute),
+				}
+				if err := l.Record(ctx, e); err != nil {
+					return fmt.Errorf("Record: %v", err)
+				}
+			}
+			if err := l.Close(ctx); err != nil {
+				return fmt.Errorf("Close: %v", err)
+			}
+			got, err := s.ReadEntries(ctx, 0, 11)
+			if err != nil {
+				return fmt.Errorf("ReadEntries: %v", err)
+			}
+			want := make([]audit.Entry, len(got))
+			for i, e := range got {
+				if want[i], err = audit.DecodeEntry(e.Data); err != nil {
+					return fmt.Errorf("entry %d: DecodeEntry: %v", i, err)
+				}
+			}
+			if err := sameEntries("ReadEntries(0, 11)", got, want); err != nil {
+				return err
+			}
+			if len(got) != 10 {
+				return fmt.Errorf("ReadEntries(0, 11) returned %d entries, want the 10 recorded", len(got))
+			}
+			for _, f := range []audit.Filter{
+				{ActorID: want[1].ActorID}, {Subject: want[2].Subject}, {Action: want[3].Action},
+				{ResourceType: want[4].ResourceType}, {Outcome: want[5].Outcome},
+				{From: base.Add(time.Minute), To: base.Add(3 * time.Minute)},
+			} {
+				f.After, f.Limit = -1, 20
+				if err := checkQuery(ctx, s, want, f); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	},
 	{

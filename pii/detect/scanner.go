@@ -32,6 +32,8 @@ type Scanner struct {
 	minConf Confidence
 	// maxSpan is the longest finding of any of its detectors.
 	maxSpan int
+	// hasFunc is set if a detector is a [Func].
+	hasFunc bool
 }
 
 // New returns a Scanner configured by opts; nil opts looks for every
@@ -76,6 +78,7 @@ func New(opts *Options) (*Scanner, error) {
 		custom:  slices.Clone(opts.Detectors),
 		minConf: minConf,
 	}
+	s.hasFunc = hasFunc(s.custom)
 	s.maxSpan = s.b.maxSpan
 	for _, d := range s.custom {
 		s.maxSpan = max(s.maxSpan, d.maxSpan)
@@ -119,17 +122,24 @@ func (s *Scanner) ScanString(text string) []Finding { return s.AppendScanString(
 // dst does not escape, so it may be a slice of an array on the caller's
 // stack.
 func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
+	return s.appendScan(dst, text)
+}
+
+// appendScan is AppendScan, which inlines it.
+func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
 	if len(text) == 0 {
 		return dst
 	}
 	base := len(dst)
 	if s.b.any {
-		// Most short strings in logs hold no byte that triggers a matcher;
-		// they are settled here, without setting up the main loop, which
-		// would skip the same bytes.
+		// Most short strings in logs hold no byte that triggers a
+		// matcher, or are settled by the pre-pass: either way without
+		// setting up the main loop.
 		if i := s.b.nextTrigger(text, 0); i < len(text) {
-			st := scanState{pos: i}
-			dst = s.b.run(dst, text, &st, true)
+			if i = s.b.start(text, i); i < len(text) {
+				st := scanState{pos: i}
+				dst = s.b.run(dst, text, &st, true)
+			}
 		}
 	}
 	for i := range s.custom {
@@ -149,10 +159,10 @@ func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
 // detector, which is given a copy).
 func (s *Scanner) AppendScanString(dst []Finding, text string) []Finding {
 	b := unsafe.Slice(unsafe.StringData(text), len(text))
-	if len(s.custom) > 0 && hasFunc(s.custom) {
+	if s.hasFunc {
 		b = []byte(text) // a host's function gets bytes it may not change, but could
 	}
-	return s.AppendScan(dst, b)
+	return s.appendScan(dst, b)
 }
 
 func hasFunc(ds []Detector) bool {

@@ -180,3 +180,40 @@ func TestMinTextIsShortest(t *testing.T) {
 		}
 	}
 }
+
+// TestDottedQuadIsParsed checks number's shortcut for four groups of
+// digits joined by dots against the general path (parseNum and
+// classifyToken): the same findings and the same end.
+func TestDottedQuadIsParsed(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 2))
+	groups := []string{"0", "1", "9", "10", "01", "00", "99", "100", "192", "255", "256", "300", "999", "0255", "1234", "12345"}
+	before := []string{"", " ", "a", "-", "#", "+", "x.", "ip ", "(", "1."}
+	after := []string{"", " ", ".", ".a", "a", "@", "-1", " 5", ":80", "/24", "-", ")", " (1"}
+	n := 0
+	for range 50000 {
+		var b strings.Builder
+		pre := before[r.IntN(len(before))]
+		b.WriteString(pre)
+		for k := range 4 {
+			if k > 0 {
+				b.WriteString([]string{".", ".", ".", "-"}[r.IntN(4)])
+			}
+			b.WriteString(groups[r.IntN(len(groups))])
+		}
+		b.WriteString(after[r.IntN(len(after))])
+		text := []byte(b.String())
+		i := len(pre)
+		fast := scan{b: Default().b, text: text}
+		end, _ := fast.number(i)
+		slow := scan{b: Default().b, text: text}
+		tok := new(numTok)
+		want, ok, tooLong := slow.parseNum(i, tok)
+		if ok && !tooLong && slow.numBoundaries(tok) {
+			slow.classifyToken(tok)
+		}
+		require.Equal(t, want, end, "%q: end", text)
+		require.Equal(t, slow.found[:slow.n], fast.found[:fast.n], "%q", text)
+		n += fast.n
+	}
+	require.NotZero(t, n) // some were addresses
+}

@@ -256,19 +256,21 @@ const (
 )
 
 // shortDigits settles a digit at i for the pre-pass as the main loop's
-// digit case does, inline, for speed (TestStartIsTheLoop holds the two to
-// the same results): digits inside a word (a hash, "x86"), and numbers
-// too short for any type, unless a separator may join more digits to
-// them ("200", "12.4ms"), are settled. After a capital (an IBAN or a UK
-// NINO may start there) it says to call the matcher; for a longer number,
-// or one that a separator may continue, to look at it with numberRun.
+// digit case and digit do (the loop's code is its own, inline, for speed;
+// TestStartIsTheLoop holds the two to the same results). Digits inside a
+// word (a hash, "x86", "IPV4") and numbers too short for any type, unless
+// a separator may join more digits to them ("200", "12.4ms"), are
+// settled. It says to call the matcher after two capitals that start a
+// word (an IBAN or a UK NINO?) or after a space after a capital, and to
+// look at a longer number, or one that a separator may continue, with
+// numberRun.
 func shortDigits(text []byte, i int) (int, uint8) {
 	n := len(text)
 	if i > 0 && wordByte[text[i-1]] {
-		if isUpper(text[i-1]) {
+		if isUpper(text[i-1]) && i >= 2 && isUpper(text[i-2]) && (i == 2 || !isWord(text[i-3])) {
 			return i, digitMatcher // an IBAN or a UK NINO?
 		}
-		return skipWordFrom(text, i+1), digitSettled
+		return skipWordFrom(text, i+1), digitSettled // as digit does
 	}
 	if i >= 3 && text[i-1] == ' ' && isUpper(text[i-2]) {
 		return i, digitMatcher // a UK NINO, "QQ 123456 C"?

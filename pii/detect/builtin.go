@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -136,6 +138,9 @@ type builtin struct {
 	// steps over anything; the pre-pass (start) passes over c in shorter
 	// texts. It is zero for the other bytes.
 	minText [256]uint16
+	// settles[c] is set if the pre-pass may settle a trigger c: a digit,
+	// or a byte that minText gates.
+	settles [256]bool
 }
 
 func newBuiltin(types []bool, minConf Confidence) *builtin {
@@ -212,6 +217,9 @@ func (b *builtin) setMinText() {
 	}
 	if b.on[tJWT] {
 		gate('J', minJWTText)
+	}
+	for c := range 256 {
+		b.settles[c] = b.class[c] == cDigit || b.minText[c] > 0
 	}
 }
 
@@ -294,6 +302,29 @@ func shortDigits(text []byte, i int) (int, uint8) {
 		return e, digitSettled
 	}
 	return i, digitRun
+}
+
+// skipPlain returns the index of the first byte of text that is not a
+// lower-case ASCII letter from 'a' to 'y' or a space, none of which ever
+// triggers a matcher, looking at eight bytes at a time; or the index of
+// the last eight bytes or fewer, which it leaves to nextTrigger. Log
+// messages and values are mostly such bytes.
+func skipPlain(text []byte) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		x := binary.LittleEndian.Uint64(text[i:])
+		y := x &^ high // no byte of y carries into the next below
+		letter := (y + (0x80-'a')*ones) &^ (y + (0x80-'z')*ones)
+		space := ^((y ^ ' '*ones) + 0x7f*ones) // high bit set where y is ' '
+		if plain := (letter | space) & high &^ x; plain != high {
+			return i + bits.TrailingZeros64(^plain&high)/8
+		}
+	}
+	return i
 }
 
 // skipWordFrom returns the end of the word that goes on at i.

@@ -135,8 +135,11 @@ func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
 		// Most short strings in logs hold no byte that triggers a
 		// matcher, or are settled by the pre-pass: either way without
 		// setting up the main loop.
-		if i := s.b.nextTrigger(text, 0); i < len(text) {
-			if i = s.b.start(text, i); i < len(text) {
+		if i := s.b.nextTrigger(text, skipPlain(text)); i < len(text) {
+			if s.b.settles[text[i]] {
+				i = s.b.start(text, i)
+			}
+			if i < len(text) {
 				st := scanState{pos: i}
 				dst = s.b.run(dst, text, &st, true)
 			}

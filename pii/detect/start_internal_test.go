@@ -217,3 +217,35 @@ func TestDottedQuadIsParsed(t *testing.T) {
 	}
 	require.NotZero(t, n) // some were addresses
 }
+
+// TestSkipPlain checks skipPlain against its definition, byte by byte, on
+// every byte value at every position of texts of up to 24 bytes.
+func TestSkipPlain(t *testing.T) {
+	plain := func(c byte) bool { return 'a' <= c && c <= 'y' || c == ' ' }
+	r := rand.New(rand.NewPCG(8, 3))
+	for n := range 25 {
+		for range 10 {
+			text := make([]byte, n)
+			for k := range text {
+				text[k] = "abcxyz qrs"[r.IntN(10)]
+			}
+			for at := range n {
+				for c := range 256 {
+					text[at] = byte(c)
+					want := 0
+					for want < n && plain(text[want]) {
+						want++
+					}
+					got := skipPlain(text)
+					// skipPlain stops at the first byte that is not plain, or
+					// where fewer than eight bytes are left.
+					require.True(t, got <= want && (got == want || got > n-8), "%q: %d, want %d", text, got, want)
+					for k := range got {
+						require.True(t, plain(text[k]), "%q: skipped %q", text, text[k])
+					}
+				}
+				text[at] = 'a'
+			}
+		}
+	}
+}

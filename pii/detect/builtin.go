@@ -306,25 +306,37 @@ func shortDigits(text []byte, i int) (int, uint8) {
 
 // skipPlain returns the index of the first byte of text that is not a
 // lower-case ASCII letter from 'a' to 'y' or a space, none of which ever
-// triggers a matcher, looking at eight bytes at a time; or the index of
-// the last eight bytes or fewer, which it leaves to nextTrigger. Log
-// messages and values are mostly such bytes.
+// triggers a matcher, looking at eight bytes at a time (the last eight
+// of a text of eight bytes or more last, overlapping those before); in a
+// text shorter than eight bytes, it returns 0, leaving the text to
+// nextTrigger. Log messages and values are mostly such bytes.
 func skipPlain(text []byte) int {
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		if k := plainBytes(binary.LittleEndian.Uint64(text[i:])); k < 8 {
+			return i + k
+		}
+	}
+	if i == len(text) || len(text) < 8 {
+		return i
+	}
+	// The rest, in the last eight bytes, whose first bytes were plain.
+	last := len(text) - 8
+	return last + plainBytes(binary.LittleEndian.Uint64(text[last:]))
+}
+
+// plainBytes returns how many of the eight bytes of x, from its lowest,
+// are plain for skipPlain.
+func plainBytes(x uint64) int {
 	const (
 		ones = 0x0101010101010101
 		high = 0x8080808080808080
 	)
-	i := 0
-	for ; i+8 <= len(text); i += 8 {
-		x := binary.LittleEndian.Uint64(text[i:])
-		y := x &^ high // no byte of y carries into the next below
-		letter := (y + (0x80-'a')*ones) &^ (y + (0x80-'z')*ones)
-		space := ^((y ^ ' '*ones) + 0x7f*ones) // high bit set where y is ' '
-		if plain := (letter | space) & high &^ x; plain != high {
-			return i + bits.TrailingZeros64(^plain&high)/8
-		}
-	}
-	return i
+	y := x &^ high // no byte of y carries into the next below
+	letter := (y + (0x80-'a')*ones) &^ (y + (0x80-'z')*ones)
+	space := ^((y ^ ' '*ones) + 0x7f*ones) // high bit set where y is ' '
+	plain := (letter | space) & high &^ x
+	return bits.TrailingZeros64(^plain&high) / 8
 }
 
 // skipWordFrom returns the end of the word that goes on at i.

@@ -32,8 +32,9 @@ type Scanner struct {
 	minConf Confidence
 	// maxSpan is the longest finding of any of its detectors.
 	maxSpan int
-	// hasFunc is set if a detector is a [Func].
-	hasFunc bool
+	// hasFunc is set if a detector is a [Func]; any, if a built-in type is
+	// looked for (b.any, kept here to save a load on every call).
+	hasFunc, any bool
 }
 
 // New returns a Scanner configured by opts; nil opts looks for every
@@ -78,7 +79,7 @@ func New(opts *Options) (*Scanner, error) {
 		custom:  slices.Clone(opts.Detectors),
 		minConf: minConf,
 	}
-	s.hasFunc = hasFunc(s.custom)
+	s.hasFunc, s.any = hasFunc(s.custom), s.b.any
 	s.maxSpan = s.b.maxSpan
 	for _, d := range s.custom {
 		s.maxSpan = max(s.maxSpan, d.maxSpan)
@@ -131,7 +132,7 @@ func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
 		return dst
 	}
 	base := len(dst)
-	if s.b.any {
+	if s.any {
 		// Most short strings in logs hold no byte that triggers a
 		// matcher, or are settled by the pre-pass: either way without
 		// setting up the main loop.

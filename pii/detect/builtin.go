@@ -306,21 +306,34 @@ func shortDigits(text []byte, i int) (int, uint8) {
 
 // skipPlain returns the index of the first byte of text that is not a
 // lower-case ASCII letter from 'a' to 'y' or a space, none of which ever
-// triggers a matcher, looking at eight bytes at a time (the last eight
-// of a text of eight bytes or more last, overlapping those before); in a
-// text shorter than eight bytes, it returns 0, leaving the text to
-// nextTrigger. Log messages and values are mostly such bytes.
+// triggers a matcher, looking at eight bytes at a time; or, if there is
+// none, the index of the last len(text)%8 bytes, which it leaves to
+// plainTail. Log messages and values are mostly such bytes. It is small
+// enough to be inlined.
 func skipPlain(text []byte) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
 	i := 0
 	for ; i+8 <= len(text); i += 8 {
-		if k := plainBytes(binary.LittleEndian.Uint64(text[i:])); k < 8 {
-			return i + k
+		x := binary.LittleEndian.Uint64(text[i:])
+		y := x &^ high // no byte of y carries into the next below
+		letter := (y + (0x80-'a')*ones) &^ (y + (0x80-'z')*ones)
+		space := ^((y ^ ' '*ones) + 0x7f*ones) // high bit set where y is ' '
+		if plain := (letter | space) & high &^ x; plain != high {
+			return i + bits.TrailingZeros64(^plain&high)/8
 		}
 	}
-	if i == len(text) || len(text) < 8 {
-		return i
-	}
-	// The rest, in the last eight bytes, whose first bytes were plain.
+	return i
+}
+
+// plainTail returns the index of the first byte that is not plain, as
+// skipPlain says, in the last eight bytes of text, which holds eight or
+// more, or len(text): where skipPlain stopped before the last
+// len(text)%8 bytes, the caller looks at them with it, overlapping bytes
+// that were plain.
+func plainTail(text []byte) int {
 	last := len(text) - 8
 	return last + plainBytes(binary.LittleEndian.Uint64(text[last:]))
 }

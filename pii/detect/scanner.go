@@ -136,7 +136,11 @@ func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
 		// Most short strings in logs hold no byte that triggers a
 		// matcher, or are settled by the pre-pass: either way without
 		// setting up the main loop.
-		if i := s.b.nextTrigger(text, skipPlain(text)); i < len(text) {
+		i := skipPlain(text)
+		if i >= 8 && i == len(text)&^7 && i < len(text) {
+			i = plainTail(text)
+		}
+		if i = s.b.nextTrigger(text, i); i < len(text) {
 			if s.b.settles[text[i]] {
 				i = s.b.start(text, i)
 			}

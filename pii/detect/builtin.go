@@ -1,6 +1,11 @@
 package detect
 
-import "slices"
+import (
+	"encoding/binary"
+	"math/bits"
+	"slices"
+	"strings"
+)
 
 // The built-in detectors share one pass over the text. A 256-entry table
 // classifies each byte; the loop skips every byte whose class is zero and
@@ -127,6 +132,15 @@ type builtin struct {
 	// maxSpan is the longest finding of an enabled type.
 	maxSpan int
 	any     bool // any type enabled
+	// minText[c], for a trigger byte c whose matcher can only find
+	// something long (a key, a token, a PEM block), is the length of the
+	// shortest text in which that matcher, called at c, finds anything or
+	// steps over anything; the pre-pass (start) passes over c in shorter
+	// texts. It is zero for the other bytes.
+	minText [256]uint16
+	// settles[c] is set if the pre-pass may settle a trigger c: a digit,
+	// or a byte that minText gates.
+	settles [256]bool
 }
 
 func newBuiltin(types []bool, minConf Confidence) *builtin {
@@ -161,7 +175,189 @@ func newBuiltin(types []bool, minConf Confidence) *builtin {
 		// few bytes to see that the match ends there.
 		b.lookahead = max(b.lookahead, builtinMaxSpan[t]+16)
 	}
+	b.setMinText()
 	return b
+}
+
+// Shortest matches of the matchers that minText gates.
+const (
+	// minJWTText is the shortest JSON Web Token: a header, '.', a payload
+	// and '.' (the signature may be empty).
+	minJWTText = minJWTHeader + 1 + minJWTPayload + 1
+	// minPEMText is the shortest PEM block the pem matcher reads: a
+	// one-letter label and the shortest body of a complete block. A
+	// block without its END line needs more (minTruncatedPEMBody).
+	minPEMText = len("-----BEGIN ") + 1 + len("-----") + minPEMBody + len("-----END ") + 1 + len("-----")
+)
+
+// setMinText sets b.minText from the key formats and the shortest JWT and
+// PEM block: the matcher of a key byte ('-', '_', 'K', 'S', 'z') finds
+// only keys whose prefix holds that byte, dash also PEM blocks, and jwt
+// only tokens.
+func (b *builtin) setMinText() {
+	gate := func(c byte, n int) {
+		if b.class[c] == cNone {
+			return
+		}
+		if b.minText[c] == 0 || n < int(b.minText[c]) {
+			b.minText[c] = uint16(min(n, 1<<16-1))
+		}
+	}
+	if b.on[tAPIKey] {
+		for _, f := range keyFormats {
+			for _, c := range []byte("-_KSz") {
+				if strings.IndexByte(f.prefix, c) >= 0 {
+					gate(c, len(f.prefix)+f.min)
+				}
+			}
+		}
+	}
+	if b.on[tPEM] {
+		gate('-', minPEMText)
+	}
+	if b.on[tJWT] {
+		gate('J', minJWTText)
+	}
+	for c := range 256 {
+		b.settles[c] = b.class[c] == cDigit || b.minText[c] > 0
+	}
+}
+
+// start returns where the main loop over the whole of text must start to
+// find what it would find starting at 0, given that no byte before i is a
+// trigger: the first trigger that it cannot
+// settle without the loop, or len(text). Most short strings in logs hold
+// no byte that starts a finding, or only bytes that cannot start one in a
+// text as short, and short numbers; they are settled here, without
+// setting up the main loop. Passing over a byte here is the same as the
+// loop's calling a matcher that finds nothing there and goes on at the
+// next byte, or settling a number as the loop does (shortDigits).
+func (b *builtin) start(text []byte, i int) int {
+	n := len(text)
+	cls := &b.class
+	for ; i < n; i = b.nextTrigger(text, i) {
+		c := text[i]
+		if cls[c] == cDigit {
+			e, how := shortDigits(text, i)
+			if how != digitSettled {
+				return i
+			}
+			// The loop would also step over a ':' after e that needs no
+			// look (after); here the ':', if a trigger, goes to the loop,
+			// whose matcher steps over it just the same.
+			i = e
+			continue
+		}
+		if n >= int(b.minText[c]) {
+			return i
+		}
+		i++
+	}
+	return n
+}
+
+// What shortDigits says of a digit.
+const (
+	digitSettled = iota // nothing starts there: go on at the returned index
+	digitMatcher        // call the digit matcher
+	digitRun            // look at the number with numberRun first
+)
+
+// shortDigits settles a digit at i for the pre-pass as the main loop's
+// digit case and digit do (the loop's code is its own, inline, for speed;
+// TestStartIsTheLoop holds the two to the same results). Digits inside a
+// word (a hash, "x86", "IPV4") and numbers too short for any type, unless
+// a separator may join more digits to them ("200", "12.4ms"), are
+// settled. It says to call the matcher after two capitals that start a
+// word (an IBAN or a UK NINO?) or after a space after a capital, and to
+// look at a longer number, or one that a separator may continue, with
+// numberRun.
+func shortDigits(text []byte, i int) (int, uint8) {
+	n := len(text)
+	if i > 0 && wordByte[text[i-1]] {
+		if isUpper(text[i-1]) && i >= 2 && isUpper(text[i-2]) && (i == 2 || !isWord(text[i-3])) {
+			return i, digitMatcher // an IBAN or a UK NINO?
+		}
+		return skipWordFrom(text, i+1), digitSettled // as digit does
+	}
+	if i >= 3 && text[i-1] == ' ' && isUpper(text[i-2]) {
+		return i, digitMatcher // a UK NINO, "QQ 123456 C"?
+	}
+	e := i + 1
+	for e < n && isDigit(text[e]) {
+		e++
+	}
+	if e-i >= 9 {
+		return i, digitRun
+	}
+	if e == n {
+		return e, digitSettled // "ord-7731"
+	}
+	c := text[e]
+	if wordByte[c] {
+		return skipWordFrom(text, e+1), digitSettled
+	}
+	if c != '-' && c != '.' && c != '(' && c != ')' &&
+		(c != ' ' || e+1 == n || !isDigit(text[e+1]) && text[e+1] != '(') {
+		return e, digitSettled
+	}
+	return i, digitRun
+}
+
+// skipPlain returns the index of the first byte of text that is not a
+// lower-case ASCII letter from 'a' to 'y' or a space, none of which ever
+// triggers a matcher, looking at eight bytes at a time; or, if there is
+// none, the index of the last len(text)%8 bytes, which it leaves to
+// plainTail. Log messages and values are mostly such bytes. It is small
+// enough to be inlined.
+func skipPlain(text []byte) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		x := binary.LittleEndian.Uint64(text[i:])
+		y := x &^ high // no byte of y carries into the next below
+		letter := (y + (0x80-'a')*ones) &^ (y + (0x80-'z')*ones)
+		space := ^((y ^ ' '*ones) + 0x7f*ones) // high bit set where y is ' '
+		if plain := (letter | space) & high &^ x; plain != high {
+			return i + bits.TrailingZeros64(^plain&high)/8
+		}
+	}
+	return i
+}
+
+// plainTail returns the index of the first byte that is not plain, as
+// skipPlain says, in the last eight bytes of text, which holds eight or
+// more, or len(text): where skipPlain stopped before the last
+// len(text)%8 bytes, the caller looks at them with it, overlapping bytes
+// that were plain.
+func plainTail(text []byte) int {
+	last := len(text) - 8
+	return last + plainBytes(binary.LittleEndian.Uint64(text[last:]))
+}
+
+// plainBytes returns how many of the eight bytes of x, from its lowest,
+// are plain for skipPlain.
+func plainBytes(x uint64) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	y := x &^ high // no byte of y carries into the next below
+	letter := (y + (0x80-'a')*ones) &^ (y + (0x80-'z')*ones)
+	space := ^((y ^ ' '*ones) + 0x7f*ones) // high bit set where y is ' '
+	plain := (letter | space) & high &^ x
+	return bits.TrailingZeros64(^plain&high) / 8
+}
+
+// skipWordFrom returns the end of the word that goes on at i.
+func skipWordFrom(text []byte, i int) int {
+	for i < len(text) && wordByte[text[i]] {
+		i++
+	}
+	return i
 }
 
 // scanState is where a pass over the text stands: the next byte to look

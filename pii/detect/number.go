@@ -97,6 +97,17 @@ func (s *scan) number(i int) (int, uint8) {
 				s.classifyToken(t)
 			}
 			return e, skipNone
+		case groups == 4 && (e == n || !continuesNumber(text, e)):
+			// Four groups joined by '-' or '.': if by dots, the commonest
+			// of them, an IPv4 address or nothing, read here once (as
+			// classifyToken would find, after parseNum and shapeOf).
+			t := new(numTok)
+			if readDotted(text, i, e, t) {
+				if s.numBoundaries(t) {
+					s.ipv4(t, 0, i, e)
+				}
+				return e, skipNone
+			}
 		}
 	}
 	t := new(numTok)
@@ -111,6 +122,30 @@ func (s *scan) number(i int) (int, uint8) {
 		s.classifyToken(t)
 	}
 	return t.end, skipNone
+}
+
+// readDotted reports whether text[i:e], four groups of digits joined by
+// '-' or '.' as numberRun reads them, are joined by dots, and if so sets
+// t to them.
+func readDotted(text []byte, i, e int, t *numTok) bool {
+	t.start, t.end, t.n, t.plus = i, e, 0, false
+	gs := i
+	for p := i; p <= e; p++ {
+		if p < e && isDigit(text[p]) {
+			continue
+		}
+		if p < e && text[p] != '.' {
+			return false
+		}
+		var sep byte
+		if t.n > 0 {
+			sep = '.'
+		}
+		t.gs[t.n], t.ge[t.n], t.sep[t.n], t.paren[t.n] = gs, p, sep, false
+		t.n++
+		gs = p + 1
+	}
+	return t.n == 4
 }
 
 // numberRun reads the digits at i and what '-' or '.' joins to them,

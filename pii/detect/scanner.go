@@ -32,6 +32,9 @@ type Scanner struct {
 	minConf Confidence
 	// maxSpan is the longest finding of any of its detectors.
 	maxSpan int
+	// hasFunc is set if a detector is a [Func]; any, if a built-in type is
+	// looked for (b.any, kept here to save a load on every call).
+	hasFunc, any bool
 }
 
 // New returns a Scanner configured by opts; nil opts looks for every
@@ -76,6 +79,7 @@ func New(opts *Options) (*Scanner, error) {
 		custom:  slices.Clone(opts.Detectors),
 		minConf: minConf,
 	}
+	s.hasFunc, s.any = hasFunc(s.custom), s.b.any
 	s.maxSpan = s.b.maxSpan
 	for _, d := range s.custom {
 		s.maxSpan = max(s.maxSpan, d.maxSpan)
@@ -119,17 +123,31 @@ func (s *Scanner) ScanString(text string) []Finding { return s.AppendScanString(
 // dst does not escape, so it may be a slice of an array on the caller's
 // stack.
 func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
+	return s.appendScan(dst, text)
+}
+
+// appendScan is AppendScan, which inlines it.
+func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
 	if len(text) == 0 {
 		return dst
 	}
 	base := len(dst)
-	if s.b.any {
-		// Most short strings in logs hold no byte that triggers a matcher;
-		// they are settled here, without setting up the main loop, which
-		// would skip the same bytes.
-		if i := s.b.nextTrigger(text, 0); i < len(text) {
-			st := scanState{pos: i}
-			dst = s.b.run(dst, text, &st, true)
+	if s.any {
+		// Most short strings in logs hold no byte that triggers a
+		// matcher, or are settled by the pre-pass: either way without
+		// setting up the main loop.
+		i := skipPlain(text)
+		if i >= 8 && i == len(text)&^7 && i < len(text) {
+			i = plainTail(text)
+		}
+		if i = s.b.nextTrigger(text, i); i < len(text) {
+			if s.b.settles[text[i]] {
+				i = s.b.start(text, i)
+			}
+			if i < len(text) {
+				st := scanState{pos: i}
+				dst = s.b.run(dst, text, &st, true)
+			}
 		}
 	}
 	for i := range s.custom {
@@ -149,10 +167,10 @@ func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
 // detector, which is given a copy).
 func (s *Scanner) AppendScanString(dst []Finding, text string) []Finding {
 	b := unsafe.Slice(unsafe.StringData(text), len(text))
-	if len(s.custom) > 0 && hasFunc(s.custom) {
+	if s.hasFunc {
 		b = []byte(text) // a host's function gets bytes it may not change, but could
 	}
-	return s.AppendScan(dst, b)
+	return s.appendScan(dst, b)
 }
 
 func hasFunc(ds []Detector) bool {

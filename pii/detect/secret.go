@@ -18,6 +18,10 @@ const (
 	// line is missing (cut off by a log line limit, say) needs more.
 	minPEMBody          = 32
 	minTruncatedPEMBody = 64
+	// A JSON Web Token's header is at least this long (`{"alg":`), and
+	// the first four bytes of its payload must decode to an object.
+	minJWTHeader  = 10
+	minJWTPayload = 4
 )
 
 // keyBody is the alphabet of a key's part after its prefix.
@@ -224,12 +228,12 @@ func (s *scan) jwt(i int) int {
 		return i + 1
 	}
 	header := text[st:ends[0]]
-	if len(header) < 10 || !jsonHas(header, `"alg"`) {
+	if len(header) < minJWTHeader || !jsonHas(header, `"alg"`) {
 		return i + 1
 	}
 	if nseg == 3 {
 		payload := text[ends[0]+1 : ends[1]]
-		if len(payload) < 4 || !jsonHas(payload[:4], "{") {
+		if len(payload) < minJWTPayload || !jsonHas(payload[:minJWTPayload], "{") {
 			return i + 1
 		}
 	}

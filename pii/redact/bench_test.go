@@ -99,3 +99,9 @@ func BenchmarkScanRecord(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRedactDiscard is BenchmarkRedactHandler over slog.DiscardHandler:
+// the redacting handler's own cost, without the JSON handler's.
+func BenchmarkRedactDiscard(b *testing.B) {
+	benchHandler(b, newRedactor(b, nil).Handler(slog.DiscardHandler))
+}

@@ -91,7 +91,15 @@ func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 		n := 0
 		rec.Attrs(func(a slog.Attr) bool {
 			var v int
-			if fs, v = h.check(a, local[:0]); v == keep {
+			if a.Value.Kind() == slog.KindString && !h.hidden && (a.Key == "" || !h.r.keys.secret(a.Key)) {
+				// The commonest attribute, a string under a key that
+				// names no secret, is checked here as check would.
+				if fs = h.r.scanner.AppendScanString(local[:0], a.Value.String()); len(fs) == 0 {
+					n++
+					return true
+				}
+				v = foundInString
+			} else if fs, v = h.check(a, local[:0]); v == keep {
 				n++
 				return true
 			}

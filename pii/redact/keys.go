@@ -46,13 +46,16 @@ type keyMatcher struct {
 // keyCache remembers what match said of up to keyCacheSize keys, in slots
 // chosen by the address of the key's bytes: most keys are constants, whose
 // bytes stay where they are, and a hit costs a load and a comparison of
-// strings whose pointers are equal. Slots are filled once, so the cache
-// allocates at most keyCacheSize times in all; keys made afresh for each
-// record just miss.
+// strings whose pointers are equal. A key goes in the first free slot of
+// the keyProbes from its home slot, so that keys whose addresses share a
+// slot are all remembered. Slots are filled once, so the cache allocates
+// at most keyCacheSize times in all; keys made afresh for each record just
+// miss.
 type keyCache [keyCacheSize]atomic.Pointer[keyResult]
 
 const (
 	keyCacheSize = 256
+	keyProbes    = 4  // slots a key may take: its home slot and the next three
 	maxCachedKey = 64 // longer keys are not remembered
 )
 
@@ -61,30 +64,61 @@ type keyResult struct {
 	secret bool
 }
 
+// home returns the home slot of key in the cache.
+func home(key string) uintptr {
+	p := uintptr(unsafe.Pointer(unsafe.StringData(key)))
+	return p>>3 ^ p>>11 ^ uintptr(len(key))
+}
+
 // secret reports whether key names a secret, as match does, remembering
 // the answer.
 func (m *keyMatcher) secret(key string) bool {
-	p := uintptr(unsafe.Pointer(unsafe.StringData(key)))
-	slot := &m.cache[(p>>3^p>>11^uintptr(len(key)))%keyCacheSize]
+	h := home(key)
 	// A hit is the remembered key itself, the same bytes, which need no
-	// comparing (nor a call to compare them).
-	if r := slot.Load(); r != nil && unsafe.StringData(r.key) == unsafe.StringData(key) && len(r.key) == len(key) {
-		return r.secret
+	// comparing (nor a call to compare them). Slots are filled in probe
+	// order, so the first empty one ends the search.
+	for k := uintptr(0); k < keyProbes; k++ {
+		r := m.cache[(h+k)%keyCacheSize].Load()
+		if r == nil {
+			break
+		}
+		if unsafe.StringData(r.key) == unsafe.StringData(key) && len(r.key) == len(key) {
+			return r.secret
+		}
 	}
-	return m.lookup(key, slot)
+	return m.lookup(key, h)
 }
 
-// lookup is secret for a key whose bytes are not those remembered in
-// slot, its slot: an equal key elsewhere, or one not seen yet.
-func (m *keyMatcher) lookup(key string, slot *atomic.Pointer[keyResult]) bool {
-	if r := slot.Load(); r != nil && r.key == key {
-		return r.secret
+// lookup is secret for a key whose bytes are not those remembered in its
+// slots: an equal key elsewhere, or one not seen yet, which it remembers
+// in the first free slot, if any.
+func (m *keyMatcher) lookup(key string, h uintptr) bool {
+	for k := uintptr(0); k < keyProbes; k++ {
+		if r := m.cache[(h+k)%keyCacheSize].Load(); r != nil && r.key == key {
+			return r.secret
+		}
 	}
 	secret := m.match(key)
-	if len(key) <= maxCachedKey && slot.Load() == nil {
-		slot.CompareAndSwap(nil, &keyResult{key, secret})
+	if len(key) <= maxCachedKey {
+		r := &keyResult{key, secret}
+		for k := uintptr(0); k < keyProbes; k++ {
+			if slot := &m.cache[(h+k)%keyCacheSize]; slot.Load() == nil && slot.CompareAndSwap(nil, r) {
+				break
+			}
+		}
 	}
 	return secret
+}
+
+// cached reports whether key's bytes are remembered.
+func (m *keyMatcher) cached(key string) bool {
+	h := home(key)
+	for k := uintptr(0); k < keyProbes; k++ {
+		if r := m.cache[(h+k)%keyCacheSize].Load(); r != nil && unsafe.StringData(r.key) == unsafe.StringData(key) && len(r.key) == len(key) {
+			return true
+		}
+	}
+	return false
 }
 
 // newKeyMatcher returns a matcher of defaultKeys and extra, and a problem

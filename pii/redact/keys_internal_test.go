@@ -92,6 +92,36 @@ func TestKeyCache(t *testing.T) {
 	}
 }
 
+// TestKeyCacheSharedSlot checks that keys whose bytes share a home slot
+// are all remembered, rather than all but the first missing the cache on
+// every record.
+func TestKeyCacheSharedSlot(t *testing.T) {
+	m, _ := newKeyMatcher(nil)
+	// Distinct keys of eight bytes at different addresses of one buffer,
+	// the first three that share a slot.
+	var b strings.Builder
+	for i := range 8192 {
+		fmt.Fprintf(&b, "k%07d", i)
+	}
+	buf := b.String()
+	var keys []string
+	for i := 0; i+8 <= len(buf) && len(keys) < 3; i += 8 {
+		k := buf[i : i+8]
+		if len(keys) == 0 || home(k)%keyCacheSize == home(keys[0])%keyCacheSize {
+			keys = append(keys, k)
+		}
+	}
+	require.Len(t, keys, 3)
+	for range 2 {
+		for _, k := range keys {
+			assert.Equal(t, m.match(k), m.secret(k), "%q", k)
+		}
+	}
+	for i, k := range keys {
+		assert.True(t, m.cached(k), "key %d of those that share a slot is not remembered", i)
+	}
+}
+
 func TestKeyMatchAllocatesNothing(t *testing.T) {
 	m, _ := newKeyMatcher(nil)
 	assert.Zero(t, testing.AllocsPerRun(100, func() {

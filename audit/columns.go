@@ -21,15 +21,20 @@ func DecodeEntry(data []byte) (Entry, error) {
 	}
 	// One allocation for the strings: they share the bytes of one copy of
 	// the encoding's first fields.
-	s := string(data[:c.end])
-	str := func(f span) string { return s[f.off : f.off+f.len] }
+	return c.entry(data, string(data[:c.end])), nil
+}
+
+// entry returns the entry whose Data is data, which c was read from; head
+// holds the bytes of data[:c.end], from which the strings are taken.
+func (c *recordColumns) entry(data []byte, head string) Entry {
+	str := func(f span) string { return head[f.off : f.off+f.len] }
 	return Entry{
 		Index: c.index, Data: data,
 		Time:   time.UnixMicro(c.micros).UTC(),
 		Action: str(c.action), Class: str(c.class),
 		ActorID: str(c.actor), Subject: str(c.subject),
 		ResourceType: str(c.rtype), ResourceID: str(c.rid), Outcome: Outcome(str(c.outcome)),
-	}, nil
+	}
 }
 
 // FromData reports whether e is what [DecodeEntry] returns for e.Data: its

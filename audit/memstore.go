@@ -235,13 +235,10 @@ func (l *entryLog) at(i int64) Entry {
 	if head&1 != 0 {
 		// The columns are those Data encodes. (If it does not, the entry
 		// is damaged, which Verify reports, and they stay empty.)
-		e.Index = i
 		if c, err := readColumns(e.Data); err == nil {
-			col := func(f span) string { return view(e.Data[f.off : f.off+f.len]) }
-			e.Time = time.UnixMicro(c.micros).UTC()
-			e.Action, e.Class, e.ActorID, e.Subject = col(c.action), col(c.class), col(c.actor), col(c.subject)
-			e.ResourceType, e.ResourceID, e.Outcome = col(c.rtype), col(c.rid), Outcome(col(c.outcome))
+			e = c.entry(e.Data, view(e.Data[:c.end]))
 		}
+		e.Index = i
 		return e
 	}
 	e.Index, n = binary.Varint(b)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,4 +58,19 @@ func TestMemStoreManyBlocks(t *testing.T) {
 	report, err := Verify(t.Context(), s, nil)
 	require.NoError(t, err)
 	assert.Equal(t, int64(n), report.Size)
+}
+
+// TestEntryLogDamagedDerived checks that an entry kept as Data alone whose
+// Data does not decode reads back with its position and Data, and empty
+// columns, for Verify to report.
+func TestEntryLogDamagedDerived(t *testing.T) {
+	var l entryLog
+	good, err := DecodeEntry(encode(nil, 0, &Event{ID: "e-1", Action: "customer.view", Outcome: Success,
+		Time: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), Actor: Actor{ID: "staff-7", Kind: "user"}}))
+	require.NoError(t, err)
+	l.add(&good, true)
+	bad := Entry{Index: 1, Data: []byte("not an encoding")}
+	l.add(&bad, true)
+	assert.Equal(t, good, l.at(0))
+	assert.Equal(t, Entry{Index: 1, Data: bad.Data}, l.at(1))
 }

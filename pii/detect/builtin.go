@@ -340,6 +340,8 @@ func plainTail(text []byte) int {
 
 // plainBytes returns how many of the eight bytes of x, from its lowest,
 // are plain for skipPlain.
+// (skipPlain repeats this arithmetic rather than call it: with the call it
+// would be too large to inline, and it runs on every scanned string.)
 func plainBytes(x uint64) int {
 	const (
 		ones = 0x0101010101010101

@@ -91,7 +91,7 @@ func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 		n := 0
 		rec.Attrs(func(a slog.Attr) bool {
 			var v int
-			if a.Value.Kind() == slog.KindString && !h.hidden && (a.Key == "" || !h.r.keys.secret(a.Key)) {
+			if a.Value.Kind() == slog.KindString && !h.hides(a.Key) {
 				// The commonest attribute, a string under a key that
 				// names no secret, is checked here as check would.
 				if fs = h.r.scanner.AppendScanString(local[:0], a.Value.String()); len(fs) == 0 {
@@ -125,7 +125,7 @@ const (
 // values most records hold: strings, which it scans into dst, and kinds
 // that cannot hold personal data. It is attr's fast path.
 func (h *Handler) check(a slog.Attr, dst []detect.Finding) ([]detect.Finding, int) {
-	if h.hidden || a.Key != "" && h.r.keys.secret(a.Key) {
+	if h.hides(a.Key) {
 		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted {
 			return dst, keep
 		}
@@ -151,6 +151,13 @@ func (h *Handler) check(a slog.Attr, dst []detect.Finding) ([]detect.Finding, in
 		return dst, change // always replaced by its resolved value
 	}
 	return dst, unsure
+}
+
+// hides reports whether an attribute with key is redacted whatever its
+// value: all of them in a group of a secret's name, or a key that names a
+// secret.
+func (h *Handler) hides(key string) bool {
+	return h.hidden || key != "" && h.r.keys.secret(key)
 }
 
 // settle is check with scratch space, which settles every attribute: for
@@ -329,7 +336,7 @@ var redactedValue = slog.StringValue(redacted)
 
 // attr returns a redacted and whether it changed.
 func (h *Handler) attr(a slog.Attr, sc *scratch, depth int) (slog.Attr, bool) {
-	if h.hidden || a.Key != "" && h.r.keys.secret(a.Key) || depth > maxGroupDepth {
+	if h.hides(a.Key) || depth > maxGroupDepth {
 		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted {
 			return a, false
 		}

@@ -82,7 +82,7 @@ func (m *keyMatcher) secret(key string) bool {
 		if r == nil {
 			break
 		}
-		if unsafe.StringData(r.key) == unsafe.StringData(key) && len(r.key) == len(key) {
+		if sameBytes(r.key, key) {
 			return r.secret
 		}
 	}
@@ -110,15 +110,10 @@ func (m *keyMatcher) lookup(key string, h uintptr) bool {
 	return secret
 }
 
-// cached reports whether key's bytes are remembered.
-func (m *keyMatcher) cached(key string) bool {
-	h := home(key)
-	for k := uintptr(0); k < keyProbes; k++ {
-		if r := m.cache[(h+k)%keyCacheSize].Load(); r != nil && unsafe.StringData(r.key) == unsafe.StringData(key) && len(r.key) == len(key) {
-			return true
-		}
-	}
-	return false
+// sameBytes reports whether a and b are the same bytes in memory, not
+// only equal ones.
+func sameBytes(a, b string) bool {
+	return unsafe.StringData(a) == unsafe.StringData(b) && len(a) == len(b)
 }
 
 // newKeyMatcher returns a matcher of defaultKeys and extra, and a problem

@@ -122,6 +122,17 @@ func TestKeyCacheSharedSlot(t *testing.T) {
 	}
 }
 
+// cached reports whether m remembers key's bytes.
+func (m *keyMatcher) cached(key string) bool {
+	h := home(key)
+	for k := uintptr(0); k < keyProbes; k++ {
+		if r := m.cache[(h+k)%keyCacheSize].Load(); r != nil && sameBytes(r.key, key) {
+			return true
+		}
+	}
+	return false
+}
+
 func TestKeyMatchAllocatesNothing(t *testing.T) {
 	m, _ := newKeyMatcher(nil)
 	assert.Zero(t, testing.AllocsPerRun(100, func() {

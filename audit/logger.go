@@ -149,7 +149,12 @@ type Logger struct {
 	// syncSize is the number of events in the Sync in flight, if any; the
 	// flushing role waits on grown, while that Sync runs, for the queue
 	// to grow or the Sync to end (see flush).
-	syncSize    int
+	syncSize int
+	// freed is the number of callers that the last Sync to end delivered
+	// to (its events but the Buffered ones): while the next Sync runs,
+	// they are the callers that can record again, and the flushing role
+	// waits for no more than that many.
+	freed       int
 	grown       *sync.Cond
 	waitingRoom bool // the flushing role waits on grown
 
@@ -489,6 +494,15 @@ func (l *Logger) flush(mine *pending) {
 			return
 		}
 		n := min(len(l.queue), l.opts.MaxBatch)
+		if l.syncSize > 0 && n > l.syncSize {
+			// A batch larger than the one being synced takes the mean
+			// of the two, and leaves the rest for the next: callers that
+			// record again as soon as they can then settle into batches
+			// of equal size, each stored while the other is synced,
+			// rather than a large one and a small one for ever, where
+			// the large one's append outlasts the small one's Sync.
+			n = (n + l.syncSize + 1) / 2
+		}
 		batch := append(l.batch[:0], l.queue[:n]...)
 		l.batch = batch[:0]
 		l.queue = append(l.queue[:0], l.queue[n:]...)
@@ -506,9 +520,20 @@ func (l *Logger) flush(mine *pending) {
 
 // enoughQueued is the number of queued events that the flushing role
 // waits for while a Sync is in flight: as many as that Sync holds, or a
-// full batch, or a full queue. l.mu is held.
+// full batch, or a full queue, and no more than the callers that the
+// previous Sync freed. l.mu is held.
+//
+// The last bound matters when callers record again as soon as they can (a
+// busy server): the callers of the Sync in flight cannot come back before
+// it ends, so a flushing role waiting for as many as it holds would wait
+// for that Sync to end whenever the previous one freed fewer, leaving the
+// store idle for a whole Sync every other batch.
 func (l *Logger) enoughQueued() int {
-	return min(l.syncSize, l.opts.MaxBatch, l.opts.BufferSize)
+	n := min(l.syncSize, l.opts.MaxBatch, l.opts.BufferSize)
+	if l.freed > 0 {
+		n = min(n, l.freed)
+	}
+	return n
 }
 
 // signalGrown wakes the flushing role if it waits for the queue to grow
@@ -619,15 +644,18 @@ func retryDelay(attempt int) time.Duration {
 	return min(time.Duration(1<<min(attempt, 10))*10*time.Millisecond, 5*time.Second)
 }
 
-// delivered reports to the events of batch that they are stored.
-func (l *Logger) delivered(batch []*pending) {
+// delivered reports to the events of batch that they are stored, and
+// returns the number of callers it freed.
+func (l *Logger) delivered(batch []*pending) (callers int) {
 	for _, p := range batch {
 		if p.policy == Buffered {
 			p.free() // no caller waits for it
 		} else {
 			p.deliver(nil)
+			callers++
 		}
 	}
+	return callers
 }
 
 // syncLater hands batch, stored by AppendUnsynced, to the syncing
@@ -658,8 +686,12 @@ func (l *Logger) syncLater(batch []*pending) {
 func (l *Logger) syncLoop() {
 	ctx := context.Background()
 	var batch []*pending
+	freed := -1 // none delivered yet by this goroutine
 	for {
 		l.mu.Lock()
+		if freed >= 0 {
+			l.freed = freed
+		}
 		batch, l.toSync = l.toSync, batch[:0]
 		l.syncSize = len(batch)
 		l.grown.Broadcast() // the previous Sync ended, and toSync is empty
@@ -692,7 +724,7 @@ func (l *Logger) syncLoop() {
 			}
 			time.Sleep(retryDelay(attempt))
 		}
-		l.delivered(batch)
+		freed = l.delivered(batch)
 		clear(batch)
 	}
 }

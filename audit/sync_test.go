@@ -277,3 +277,134 @@ func TestSyncStoreCheckpointIsDurable(t *testing.T) {
 		assert.GreaterOrEqual(t, d, int64(0), "checkpoint %d covers %d entries not yet durable", i, -d)
 	}
 }
+
+// gatedSyncStore is a syncStore whose appends wait until gate is closed,
+// and whose Syncs each wait for a value on release.
+type gatedSyncStore struct {
+	syncStore
+	gate    chan struct{}
+	release chan struct{}
+	inSync  atomic.Int64
+}
+
+func (s *gatedSyncStore) AppendUnsynced(ctx context.Context, b audit.Batch) error {
+	<-s.gate
+	return s.syncStore.AppendUnsynced(ctx, b)
+}
+
+func (s *gatedSyncStore) Sync(ctx context.Context) error {
+	s.inSync.Add(1)
+	defer s.inSync.Add(-1)
+	<-s.release
+	return s.syncStore.Sync(ctx)
+}
+
+func (s *gatedSyncStore) appendCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.appends
+}
+
+// waitingInRecord waits until n goroutines wait in Logger.Record: for their
+// events to be stored, or (the caller that flushes) for the store.
+func waitingInRecord(t *testing.T, n int) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	require.Eventually(t, func() bool {
+		stacks := buf[:runtime.Stack(buf, true)]
+		waiting := 0
+		for g := range bytes.SplitSeq(stacks, []byte("\n\n")) {
+			blocked := bytes.Contains(g, []byte("[select")) || bytes.Contains(g, []byte("[chan receive"))
+			if blocked && bytes.Contains(g, []byte("audit.(*Logger).Record(")) {
+				waiting++
+			}
+		}
+		return waiting == n
+	}, 5*time.Second, time.Millisecond, "%d callers waiting in Record", n)
+}
+
+// While a Sync runs, the flushing role waits for the queue to grow before
+// it stores, but for no more callers than the previous Sync freed: they
+// are the only ones that can come back before the running Sync ends. A
+// caller that records again at once is stored while that Sync still runs,
+// not after it.
+func TestSyncStoreWaitsOnlyForFreedCallers(t *testing.T) {
+	store := &gatedSyncStore{syncStore: syncStore{MemStore: audit.NewMemStore()},
+		gate: make(chan struct{}), release: make(chan struct{})}
+	l, err := audit.New(store, &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+	record := func(id string) <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- l.Record(ctx, audit.Event{Action: "test.freed", RequestID: id}) }()
+		return done
+	}
+
+	// A's event is appended alone (the gate holds it) while B and C queue
+	// behind it; then the first Sync holds A, and the second B and C.
+	a := record("a1")
+	waitingInRecord(t, 1)
+	b, c := record("b"), record("c")
+	waitingInRecord(t, 3)
+	close(store.gate)
+	require.Eventually(t, func() bool { return store.appendCount() == 2 && store.inSync.Load() == 1 },
+		5*time.Second, time.Millisecond, "A stored and syncing, B and C stored")
+	store.release <- struct{}{} // the first Sync ends: it freed one caller, A
+	require.NoError(t, <-a)
+	require.Eventually(t, func() bool { return store.inSync.Load() == 1 }, 5*time.Second, time.Millisecond,
+		"the second Sync, of B and C, runs")
+
+	// A records again while the Sync of B and C runs: one event is all the
+	// first Sync freed, so it is stored now.
+	a = record("a2")
+	require.Eventually(t, func() bool { return store.appendCount() == 3 }, 5*time.Second, time.Millisecond,
+		"the returning caller's event is stored while the Sync of two runs")
+	assert.EqualValues(t, 1, store.inSync.Load(), "that Sync still runs")
+
+	close(store.release) // every later Sync goes through
+	for _, done := range []<-chan error{a, b, c} {
+		require.NoError(t, <-done)
+	}
+	require.NoError(t, l.Close(ctx))
+	r, err := audit.Verify(ctx, store, nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 4, r.Size)
+}
+
+func (s *gatedSyncStore) storedEntries() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stored
+}
+
+// A batch stored while a smaller one is synced takes the mean of the two
+// sizes, and the rest of the queue waits for the next batch: callers that
+// record again at once then settle into batches of equal size.
+func TestSyncStoreBalancesBatches(t *testing.T) {
+	store := &gatedSyncStore{syncStore: syncStore{MemStore: audit.NewMemStore()},
+		gate: make(chan struct{}), release: make(chan struct{})}
+	l, err := audit.New(store, &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	record := func(id string) {
+		wg.Go(func() { assert.NoError(t, l.Record(ctx, audit.Event{Action: "test.balance", RequestID: id})) })
+	}
+
+	record("a") // appended alone: the gate holds it while five more queue
+	waitingInRecord(t, 1)
+	for i := range 5 {
+		record(fmt.Sprint("b", i))
+	}
+	waitingInRecord(t, 6)
+	close(store.gate)
+	require.Eventually(t, func() bool { return store.appendCount() == 2 && store.inSync.Load() == 1 },
+		5*time.Second, time.Millisecond, "one batch syncing, the next stored")
+	assert.EqualValues(t, 1+3, store.storedEntries(), "with one event syncing, three of the five queued are stored")
+
+	close(store.release)
+	wg.Wait()
+	require.NoError(t, l.Close(ctx))
+	assert.Equal(t, 3, store.appendCount(), "the other two came next")
+	r, err := audit.Verify(ctx, store, nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 6, r.Size)
+}

@@ -15,8 +15,22 @@ const (
 // e-mail address as the scanner reads it: letters, digits and "._%+-".
 // RFC 5322 allows more ('/', '=', '?', ...), but in logs those characters
 // join an address to what stands before it ("user=alice@example.com").
-func isLocalByte(c byte) bool {
+func isLocalByte(c byte) bool { return localByte[c] }
+
+// localByte is isLocalByte as a table, and domainByte the bytes of a
+// domain name (letters, digits, '.' and '-'): a load from a table costs
+// less than a chain of comparisons and branches.
+var localByte, domainByte = byteSet(func(c byte) bool {
 	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}), byteSet(func(c byte) bool { return isAlnum(c) || c == '.' || c == '-' })
+
+// byteSet returns the table of the bytes that in accepts.
+func byteSet(in func(byte) bool) [256]bool {
+	var t [256]bool
+	for c := range t {
+		t[c] = in(byte(c))
+	}
+	return t
 }
 
 // runBefore returns the start of the run of bytes that in accepts which
@@ -31,8 +45,6 @@ func runBefore(text []byte, i, max int, in func(byte) bool) int {
 	return j
 }
 
-func isDomainByte(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
-
 // isFileExtension reports whether tld, in any case, is a top-level
 // "domain" that is far more often the extension of a file name
 // ("icon@2x.png") than a real one: an address in one is of low confidence.
@@ -41,11 +53,12 @@ func isFileExtension(tld []byte) bool {
 	if len(tld) > len(buf) {
 		return false
 	}
-	n := copy(buf[:], tld)
-	for i := range buf[:n] {
-		if isUpper(buf[i]) {
-			buf[i] += 'a' - 'A'
+	n := len(tld)
+	for i, c := range tld { // not copy, which calls memmove
+		if isUpper(c) {
+			c += 'a' - 'A'
 		}
+		buf[i&3] = c
 	}
 	// A switch, which compiles to comparisons, costs less than a map's hash.
 	switch string(buf[:n]) {
@@ -77,7 +90,7 @@ func (s *scan) email(i int) int {
 	}
 	k := i + 1
 	lim := min(n, i+2+maxDomain)
-	for k < lim && isDomainByte(text[k]) {
+	for k < lim && domainByte[text[k]] {
 		k++
 	}
 	if k-(i+1) > maxDomain {
@@ -117,21 +130,17 @@ func containsDoubleDot(b []byte) bool {
 // 1 to 63 letters, digits and inner hyphens, the last of letters only (or
 // an internationalised "xn--" label), and returns that last label.
 func domainTLD(d []byte) (tld []byte, ok bool) {
-	labels := 0
 	start := 0
-	for i := 0; i <= len(d); i++ {
-		if i < len(d) && d[i] != '.' {
-			continue
+	for i := 0; i < len(d); i++ {
+		if d[i] == '.' {
+			if !okLabel(d[start:i]) {
+				return nil, false
+			}
+			start = i + 1
 		}
-		l := d[start:i]
-		if len(l) == 0 || len(l) > maxLabel || l[0] == '-' || l[len(l)-1] == '-' {
-			return nil, false
-		}
-		labels++
-		tld = l
-		start = i + 1
 	}
-	if labels < 2 || len(tld) < 2 {
+	tld = d[start:]
+	if start == 0 || len(tld) < 2 || !okLabel(tld) {
 		return nil, false
 	}
 	if len(tld) > 4 && string(tld[:4]) == "xn--" {
@@ -143,6 +152,12 @@ func domainTLD(d []byte) (tld []byte, ok bool) {
 		}
 	}
 	return tld, true
+}
+
+// okLabel reports whether l is 1 to 63 bytes long and neither starts nor
+// ends with a hyphen.
+func okLabel(l []byte) bool {
+	return len(l) > 0 && len(l) <= maxLabel && l[0] != '-' && l[len(l)-1] != '-'
 }
 
 // isScale reports whether domain d starts with a label such as "2x" or

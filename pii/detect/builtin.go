@@ -454,14 +454,17 @@ func (b *builtin) run(dst []Finding, text []byte, st *scanState, eof bool) []Fin
 					continue
 				}
 			}
-			if e, _, nothing := numberRun(text, i); nothing {
+			e, groups, nothing := numberRun(text, i)
+			if nothing {
 				if e < n && wordByte[text[e]] {
 					e = s.skipWord(e + 1)
 				}
 				i = s.after(e, limit)
 				continue
 			}
-			i, skip = s.digit(i)
+			// What digit would do here, where the byte before i is
+			// neither a word's nor a space after a capital.
+			i, skip = s.numberFrom(i, e, groups, false)
 		case cPlus, cParen:
 			i, skip = s.plusOrParen(i)
 		case cAt:

@@ -76,40 +76,50 @@ func (s *scan) plusOrParen(i int) (int, uint8) {
 
 // number reads the number that starts at i and emits what it holds.
 func (s *scan) number(i int) (int, uint8) {
+	if isDigit(s.text[i]) {
+		e, groups, nothing := numberRun(s.text, i)
+		return s.numberFrom(i, e, groups, nothing)
+	}
+	return s.token(i)
+}
+
+// numberFrom is number for a digit at i, given what numberRun says of the
+// digits there; the main loop, which has called numberRun, calls it
+// directly.
+func (s *scan) numberFrom(i, e, groups int, nothing bool) (int, uint8) {
 	text := s.text
 	n := len(text)
-	if isDigit(text[i]) {
-		e, groups, nothing := numberRun(text, i)
-		switch {
-		case nothing:
-			if e < n && isWord(text[e]) {
-				return e, skipWord
-			}
+	switch {
+	case nothing:
+		if e < n && isWord(text[e]) {
+			return e, skipWord
+		}
+		return e, skipNone
+	case e-i > maxTokLen:
+		return e, skipNum
+	case groups == 1 && (e == n || !continuesNumber(text, e)):
+		// One run of at least nine digits.
+		t := new(numTok) // on the stack: zeroed only for numbers that get this far
+		t.start, t.end, t.n, t.plus = i, e, 1, false
+		t.gs[0], t.ge[0], t.sep[0], t.paren[0] = i, e, 0, false
+		if s.numBoundaries(t) {
+			s.classifyToken(t)
+		}
+		return e, skipNone
+	case groups == 4 && (e == n || !continuesNumber(text, e)):
+		// Four groups joined by '-' or '.': if by dots, the commonest
+		// of them, an IPv4 address or nothing, read here once (as
+		// classifyToken would find, after parseNum and shapeOf).
+		if s.dottedQuad(i, e) {
 			return e, skipNone
-		case e-i > maxTokLen:
-			return e, skipNum
-		case groups == 1 && (e == n || !continuesNumber(text, e)):
-			// One run of at least nine digits.
-			t := new(numTok) // on the stack: zeroed only for numbers that get this far
-			t.start, t.end, t.n, t.plus = i, e, 1, false
-			t.gs[0], t.ge[0], t.sep[0], t.paren[0] = i, e, 0, false
-			if s.numBoundaries(t) {
-				s.classifyToken(t)
-			}
-			return e, skipNone
-		case groups == 4 && (e == n || !continuesNumber(text, e)):
-			// Four groups joined by '-' or '.': if by dots, the commonest
-			// of them, an IPv4 address or nothing, read here once (as
-			// classifyToken would find, after parseNum and shapeOf).
-			t := new(numTok)
-			if readDotted(text, i, e, t) {
-				if s.numBoundaries(t) {
-					s.ipv4(t, 0, i, e)
-				}
-				return e, skipNone
-			}
 		}
 	}
+	return s.token(i)
+}
+
+// token reads the token that starts at i with parseNum, and emits what it
+// holds.
+func (s *scan) token(i int) (int, uint8) {
 	t := new(numTok)
 	end, ok, tooLong := s.parseNum(i, t)
 	if tooLong {
@@ -124,28 +134,40 @@ func (s *scan) number(i int) (int, uint8) {
 	return t.end, skipNone
 }
 
-// readDotted reports whether text[i:e], four groups of digits joined by
-// '-' or '.' as numberRun reads them, are joined by dots, and if so sets
-// t to them.
-func readDotted(text []byte, i, e int, t *numTok) bool {
-	t.start, t.end, t.n, t.plus = i, e, 0, false
-	gs := i
-	for p := i; p <= e; p++ {
-		if p < e && isDigit(text[p]) {
+// dottedQuad reports whether text[i:e], four groups of digits joined by
+// '-' or '.' as numberRun reads them, are joined by dots, and if so emits
+// them as an IPv4 address if they are one, as numBoundaries and ipv4
+// decide, reading the text once.
+func (s *scan) dottedQuad(i, e int) bool {
+	text := s.text[:e]
+	var oct [4]int
+	k, v, l := 0, 0, 0
+	valid := true
+	for p := i; p < len(text); p++ {
+		c := text[p]
+		if isDigit(c) {
+			if l == 1 && v == 0 {
+				valid = false // a leading zero
+			}
+			v = v*10 + int(c-'0')
+			if l++; l > 3 {
+				valid, v = false, 0 // v cannot overflow
+			}
 			continue
 		}
-		if p < e && text[p] != '.' {
-			return false
+		if c != '.' {
+			return false // '-': another kind of number
 		}
-		var sep byte
-		if t.n > 0 {
-			sep = '.'
-		}
-		t.gs[t.n], t.ge[t.n], t.sep[t.n], t.paren[t.n] = gs, p, sep, false
-		t.n++
-		gs = p + 1
+		oct[k&3] = v
+		valid = valid && v <= 255
+		k, v, l = k+1, 0, 0
 	}
-	return t.n == 4
+	oct[3] = v
+	valid = valid && v <= 255
+	if s.boundaries(i, e) && valid && s.b.on[tIPv4] {
+		s.emitIPv4(oct, i, e)
+	}
+	return true
 }
 
 // numberRun reads the digits at i and what '-' or '.' joins to them,
@@ -303,9 +325,12 @@ loop:
 // a word ("2024-01-15T10", "12ms"), not the tail or head of an identifier
 // ("ORD-4111...", "10.0.0.1.example"), and not the local part of an
 // e-mail address.
-func (s *scan) numBoundaries(t *numTok) bool {
+func (s *scan) numBoundaries(t *numTok) bool { return s.boundaries(t.start, t.end) }
+
+// boundaries is numBoundaries for a token from st to e.
+func (s *scan) boundaries(st, e int) bool {
 	text := s.text
-	if st := t.start; st > 0 {
+	if st > 0 {
 		p := text[st-1]
 		if isWord(p) || p == '+' || p == '#' {
 			return false // "#12345" is a reference number
@@ -314,7 +339,7 @@ func (s *scan) numBoundaries(t *numTok) bool {
 			return false
 		}
 	}
-	if e := t.end; e < len(text) {
+	if e < len(text) {
 		c := text[e]
 		if isWord(c) || c == '@' {
 			return false
@@ -338,13 +363,31 @@ func (s *scan) classifyToken(t *numTok) {
 		return // ten or eleven bare digits are a phone number only after a trunk 0
 	}
 	sh := new(shape)
+	if t.plus && d >= 7 && d <= len(sh.d) {
+		// What classify does with the whole of a token that starts
+		// with '+', without describing its shape first.
+		end := t.ge[t.n-1]
+		if t.paren[t.n-1] {
+			end++
+		}
+		if s.b.on[tPhone] && s.e164(t, 0, t.n, t.start, end) {
+			return
+		}
+	}
 	whole := s.shapeOf(t, 0, t.n, sh)
-	if whole && s.classify(t, 0, t.n, sh) {
+	if whole && !t.plus && s.classify(t, 0, t.n, sh) {
 		return
 	}
 	if t.n < 2 || whole && t.n >= 3 && sh.oneSep() && cardLayout(sh) {
 		return // a card number that failed its checks holds no other number
 	}
+	s.classifyChunks(t, sh)
+}
+
+// classifyChunks emits the longest runs of t's space-separated parts that
+// are numbers, from left to right, the whole of t excepted; sh is space
+// to work in.
+func (s *scan) classifyChunks(t *numTok, sh *shape) {
 	var chunk [maxTokGroups + 1]int
 	nc := 0
 	for g := 0; g < t.n; g++ {
@@ -555,19 +598,32 @@ func (s *scan) nationalPhone(d []byte, sh *shape, start, end int) bool {
 // international phone number if they are one. A "(0)" after the country
 // code, and a trunk 0 written after it, are not part of the number.
 func (s *scan) e164(t *numTok, ga, gb, start, end int) bool {
+	// The digits of the groups, read from the text between them in one
+	// loop: what stands between groups is separators and parentheses,
+	// and a '(' always opens a group of digits.
 	var buf [24]byte
-	d := buf[:0]
-	for g := ga; g < gb; g++ {
-		if t.paren[g] && g > ga && t.ge[g]-t.gs[g] == 1 && s.text[t.gs[g]] == '0' {
-			continue
+	k := 0
+	seg := s.text[t.gs[ga]:t.ge[gb-1]]
+	for j := 0; j < len(seg); j++ {
+		c := seg[j]
+		if isDigit(c) {
+			if k == len(buf) {
+				return false
+			}
+			buf[k] = c
+			k++
+		} else if c == '(' && j+1 < len(seg) && seg[j+1] == '0' && (j+2 == len(seg) || seg[j+2] == ')') {
+			j++ // "(0)"
 		}
-		if len(d)+t.ge[g]-t.gs[g] > len(buf) {
-			return false
-		}
-		d = append(d, s.text[t.gs[g]:t.ge[g]]...)
 	}
+	return s.emitE164(buf[:k], t.ge[ga]-t.gs[ga], start, end)
+}
+
+// emitE164 emits the digits d of a number written with a leading '+',
+// whose first group has g0 digits, as e164 says.
+func (s *scan) emitE164(d []byte, g0, start, end int) bool {
 	cc := callingCode(d)
-	if g0 := t.ge[ga] - t.gs[ga]; cc == 0 || g0 < cc || (g0 <= 3 && g0 != cc) {
+	if cc == 0 || g0 < cc || (g0 <= 3 && g0 != cc) {
 		return false
 	}
 	if len(d) > cc && d[cc] == '0' {
@@ -582,8 +638,7 @@ func (s *scan) e164(t *numTok, ga, gb, start, end int) bool {
 
 // ipv4 emits the four groups from ga, separated by dots, as an IPv4
 // address if each is a decimal number from 0 to 255 written without
-// leading zeros. The unspecified, loopback and broadcast addresses are of
-// low confidence; others medium.
+// leading zeros (with emitIPv4).
 func (s *scan) ipv4(t *numTok, ga, start, end int) bool {
 	if !s.b.on[tIPv4] {
 		return false
@@ -604,12 +659,19 @@ func (s *scan) ipv4(t *numTok, ga, start, end int) bool {
 		}
 		oct[k] = v
 	}
+	s.emitIPv4(oct, start, end)
+	return true
+}
+
+// emitIPv4 emits the address of octets oct from start to end. The
+// unspecified, loopback and broadcast addresses are of low confidence;
+// others medium.
+func (s *scan) emitIPv4(oct [4]int, start, end int) {
 	conf := Medium
 	if oct[0] == 0 || oct[0] == 127 || oct == [4]int{255, 255, 255, 255} {
 		conf = Low
 	}
 	s.emit(tIPv4, start, end, conf)
-	return true
 }
 
 // lettersThenDigits handles two capitals at i followed by a digit: an

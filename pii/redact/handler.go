@@ -64,7 +64,9 @@ type Handler struct {
 // but for the first 256 distinct keys, whose verdicts it remembers);
 // otherwise next receives a new record with the redacted message and
 // attributes, which costs an allocation more if it has more than five
-// attributes. A record with a LogValuer is always rebuilt with the
+// attributes, and one for the redacted strings unless each is one finding
+// alone of a built-in type whose strategy is Tag or Remove (a value that
+// is an e-mail address, say, becomes "[EMAIL]", a string made once). A record with a LogValuer is always rebuilt with the
 // resolved value, so that LogValue is called once and what is written is
 // what was scanned.
 func (r *Redactor) Handler(next slog.Handler) *Handler {
@@ -160,22 +162,40 @@ func (h *Handler) hides(key string) bool {
 	return h.hidden || key != "" && h.r.keys.secret(key)
 }
 
-// settle is check with scratch space, which settles every attribute: for
-// foundInString the findings are in sc.fs; for change, it returns a
+// settle is check with space to work in, which settles every attribute:
+// for foundInString it returns the findings, in dst; for change, a
 // redacted.
-func (h *Handler) settle(a slog.Attr, sc *scratch) (slog.Attr, int) {
+func (h *Handler) settle(a slog.Attr, dst []detect.Finding, ls *lazyScratch) (slog.Attr, []detect.Finding, int) {
 	var v int
-	switch sc.fs, v = h.check(a, sc.fs[:0]); v {
+	switch dst, v = h.check(a, dst); v {
 	case change:
-		a, _ = h.attr(a, sc, 0)
+		a, _ = h.attr(a, ls.get(), 0)
 	case unsure:
 		var changed bool
-		if a.Value, changed = h.value(a.Value, sc, 0); !changed {
-			return a, keep
+		if a.Value, changed = h.value(a.Value, ls.get(), 0); !changed {
+			return a, dst, keep
 		}
 		v = change
 	}
-	return a, v
+	return a, dst, v
+}
+
+// A lazyScratch takes scratch space from the pool when it is first
+// needed: a record whose redacted strings are each a tag alone (see
+// aloneTags) needs none.
+type lazyScratch struct{ sc *scratch }
+
+func (ls *lazyScratch) get() *scratch {
+	if ls.sc == nil {
+		ls.sc = getScratch()
+	}
+	return ls.sc
+}
+
+func (ls *lazyScratch) put() {
+	if ls.sc != nil {
+		putScratch(ls.sc)
+	}
 }
 
 // redactRecord returns rec redacted. Handle found that its message holds
@@ -187,22 +207,22 @@ func (h *Handler) settle(a slog.Attr, sc *scratch) (slog.Attr, int) {
 // otherwise a new record of rec's message and attributes: those before the
 // first that changes as they are, and the others redacted.
 func (h *Handler) redactRecord(rec slog.Record, at int, fs []detect.Finding) slog.Record {
-	sc := getScratch()
-	defer putScratch(sc)
+	var ls lazyScratch
+	defer ls.put()
 	var b batch
+	// Findings of the strings checked here, on the stack.
+	var local [8]detect.Finding
 	// The first attribute that changes, and whether it is a string whose
-	// findings are in sc.fs, or else its redacted form.
+	// findings are fs, or else its redacted form.
 	first, inString := -1, false
 	var changed slog.Attr
 	switch {
 	case at < 0:
-		sc.fs = append(sc.fs[:0], fs...)
-		if msg, ok := b.add(h.r, sc, -1, rec.Message); !ok {
+		if msg, ok := b.add(h.r, &ls, -1, rec.Message, fs); !ok {
 			rec.Message = msg
 		}
 		at = 0
 	case len(fs) > 0:
-		sc.fs = append(sc.fs[:0], fs...)
 		first, inString = at, true
 	}
 	if first < 0 {
@@ -210,7 +230,7 @@ func (h *Handler) redactRecord(rec slog.Record, at int, fs []detect.Finding) slo
 		rec.Attrs(func(a slog.Attr) bool {
 			if n >= at {
 				var v int
-				switch changed, v = h.settle(a, sc); v {
+				switch changed, fs, v = h.settle(a, local[:0], &ls); v {
 				case foundInString:
 					first, inString = n, true
 					return false
@@ -223,7 +243,7 @@ func (h *Handler) redactRecord(rec slog.Record, at int, fs []detect.Finding) slo
 			return true
 		})
 		if first < 0 {
-			b.done(sc, &rec, nil)
+			b.done(&ls, &rec, nil)
 			return rec
 		}
 	}
@@ -233,21 +253,21 @@ func (h *Handler) redactRecord(rec slog.Record, at int, fs []detect.Finding) slo
 		i := len(out)
 		switch {
 		case i == first && inString:
-			a.Value = b.value(h.r, sc, i, a.Value.String())
+			a.Value = b.value(h.r, &ls, i, a.Value.String(), fs)
 		case i == first:
 			a = changed
 		case i > first:
 			var v int
-			if sc.fs, v = h.check(a, sc.fs[:0]); v == foundInString {
-				a.Value = b.value(h.r, sc, i, a.Value.String())
+			if fs, v = h.check(a, local[:0]); v == foundInString {
+				a.Value = b.value(h.r, &ls, i, a.Value.String(), fs)
 			} else if v != keep {
-				a, _ = h.attr(a, sc, 0)
+				a, _ = h.attr(a, ls.get(), 0)
 			}
 		}
 		out = append(out, a)
 		return true
 	})
-	b.done(sc, &rec, out)
+	b.done(&ls, &rec, out)
 	nr := slog.NewRecord(rec.Time, rec.Level, rec.Message, rec.PC)
 	nr.AddAttrs(out...)
 	return nr
@@ -268,10 +288,15 @@ type batch struct {
 // stands in sc.text.
 type span struct{ attr, start, end int }
 
-// add redacts s, whose findings are in sc.fs, for attribute i (-1: the
-// message). If the batch is full it returns the redacted string and
-// false; otherwise done sets it.
-func (b *batch) add(r *Redactor, sc *scratch, i int, s string) (string, bool) {
+// add redacts s, whose findings are fs, for attribute i (-1: the
+// message). If it is a tag alone, or the batch is full, it returns the
+// redacted string and false; otherwise done sets it.
+func (b *batch) add(r *Redactor, ls *lazyScratch, i int, s string, fs []detect.Finding) (string, bool) {
+	if t, ok := r.alone.of(s, fs); ok {
+		return t, false
+	}
+	sc := ls.get()
+	sc.fs = append(sc.fs[:0], fs...)
 	if b.n == maxBatch {
 		return sc.string(redact(r, sc.buf[:0], s, sc, nil)), false
 	}
@@ -282,19 +307,20 @@ func (b *batch) add(r *Redactor, sc *scratch, i int, s string) (string, bool) {
 	return "", true
 }
 
-// value is add for a string value: its value if the batch is full, and a
-// placeholder that done replaces otherwise.
-func (b *batch) value(r *Redactor, sc *scratch, i int, s string) slog.Value {
-	s, _ = b.add(r, sc, i, s)
+// value is add for a string value: its value if it is a tag alone or the
+// batch is full, and a placeholder that done replaces otherwise.
+func (b *batch) value(r *Redactor, ls *lazyScratch, i int, s string, fs []detect.Finding) slog.Value {
+	s, _ = b.add(r, ls, i, s, fs)
 	return slog.StringValue(s)
 }
 
 // done sets the strings of the batch: the message of rec and the values
 // of attrs.
-func (b *batch) done(sc *scratch, rec *slog.Record, attrs []slog.Attr) {
+func (b *batch) done(ls *lazyScratch, rec *slog.Record, attrs []slog.Attr) {
 	if b.n == 0 {
 		return
 	}
+	sc := ls.sc // add took it
 	all := string(sc.text)
 	sc.text = sc.text[:0]
 	for _, sp := range b.spans[:b.n] {

@@ -266,7 +266,9 @@ func benchRecord(withPII bool) slog.Record {
 }
 
 // TestHandlerAddsNoAllocation compares the handler over a JSON handler with
-// the bare JSON handler, for records that need no change.
+// the bare JSON handler, for records that need no change, and for one
+// whose values that change are each one finding alone, which become a tag
+// made once.
 func TestHandlerAddsNoAllocation(t *testing.T) {
 	if raceEnabled {
 		t.Skip("skipped under -race, which allocates; runs in go test without -race")
@@ -284,6 +286,7 @@ func TestHandlerAddsNoAllocation(t *testing.T) {
 		"clean":       clean,
 		"clean, long": long,
 		"with a log valuer, an error and a stringer": withValuer,
+		"three values that are one finding each":     benchRecord(true),
 	} {
 		t.Run(name, func(t *testing.T) {
 			bare := slog.NewJSONHandler(discard{}, nil)

@@ -133,6 +133,7 @@ type Redactor struct {
 	strategies map[detect.Type]Strategy
 	def        Strategy
 	keys       keyMatcher
+	alone      aloneTags
 	macs       sync.Pool // of hash.Hash, HMAC-SHA256 under the pseudonym key
 	plans      plans     // of Struct
 }
@@ -175,6 +176,7 @@ func New(opts *Options) (*Redactor, error) {
 	if r.scanner == nil {
 		r.scanner = detect.Default()
 	}
+	r.alone = newAloneTags(r)
 	if pseudonyms {
 		key := bytes.Clone(opts.PseudonymKey)
 		r.macs.New = func() any { return hmac.New(sha256.New, key) }
@@ -183,7 +185,9 @@ func New(opts *Options) (*Redactor, error) {
 }
 
 // String returns s with every finding replaced. It returns s itself, and
-// allocates nothing, when the scanner finds nothing in s.
+// allocates nothing, when the scanner finds nothing in s, and allocates
+// nothing either when s is one finding of a built-in type whose strategy
+// is Tag or Remove, and nothing else.
 //
 // The result holds nothing that the scanner finds: a replacement that
 // joins the text around it into something the scanner finds again (a
@@ -216,7 +220,87 @@ func (r *Redactor) redactString(s string, sc *scratch) (string, bool) {
 	if sc.fs = r.scanner.AppendScanString(sc.fs[:0], s); len(sc.fs) == 0 {
 		return s, false
 	}
+	if t, ok := r.alone.of(s, sc.fs); ok {
+		return t, true
+	}
 	return sc.string(redact(r, sc.buf[:0], s, sc, nil)), true
+}
+
+// builtinTypes are the types of package detect's built-in detectors.
+var builtinTypes = [...]detect.Type{
+	detect.Email, detect.Phone, detect.Card, detect.IBAN, detect.ZAID, detect.IPv4, detect.IPv6,
+	detect.USSSN, detect.UKNINO, detect.APIKey, detect.JWT, detect.PrivateKey, detect.URLCredentials,
+}
+
+// builtinIndex returns the index of t in builtinTypes, or -1.
+func builtinIndex(t detect.Type) int {
+	switch t {
+	case detect.Email:
+		return 0
+	case detect.Phone:
+		return 1
+	case detect.Card:
+		return 2
+	case detect.IBAN:
+		return 3
+	case detect.ZAID:
+		return 4
+	case detect.IPv4:
+		return 5
+	case detect.IPv6:
+		return 6
+	case detect.USSSN:
+		return 7
+	case detect.UKNINO:
+		return 8
+	case detect.APIKey:
+		return 9
+	case detect.JWT:
+		return 10
+	case detect.PrivateKey:
+		return 11
+	case detect.URLCredentials:
+		return 12
+	}
+	return -1
+}
+
+// aloneTags are the redacted forms of a text that is one finding of a
+// built-in type and nothing else (an attribute that holds an e-mail
+// address, say) whose strategy is Tag or Remove: "[EMAIL]" or "", made
+// once, by New. Such a text is redacted to the string here without
+// replacing, scanning again or allocating. A type whose tag the scanner
+// finds something in (a detector of the host's may) has none, and is
+// redacted as any other text.
+type aloneTags struct {
+	s  [len(builtinTypes)]string
+	ok [len(builtinTypes)]bool
+}
+
+func newAloneTags(r *Redactor) aloneTags {
+	var a aloneTags
+	for i, t := range builtinTypes {
+		switch r.strategy(t) {
+		case Tag:
+			tag := string(appendTag(nil, t))
+			a.s[i], a.ok[i] = tag, len(r.scanner.ScanString(tag)) == 0
+		case Remove:
+			a.ok[i] = true // "": nothing to find
+		}
+	}
+	return a
+}
+
+// of returns what text, whose findings are fs, is redacted to, if it is
+// one finding of a type in a alone.
+func (a *aloneTags) of(text string, fs []detect.Finding) (string, bool) {
+	if len(fs) != 1 || fs[0].Start != 0 || fs[0].End != len(text) {
+		return "", false
+	}
+	if i := builtinIndex(fs[0].Type); i >= 0 && a.ok[i] {
+		return a.s[i], true
+	}
+	return "", false
 }
 
 // The passes of redact: after maxPasses passes by strategy, what the scanner

@@ -3,6 +3,7 @@ package redact_test
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -198,6 +199,41 @@ func TestResultHoldsNothingFound(t *testing.T) {
 	out := r.String("a x b")
 	assert.Empty(t, sc.ScanString(out), "in %q", out)
 	assert.Equal(t, out, r.String(out))
+}
+
+// TestFindingAlone checks texts that are one finding and nothing else,
+// which are redacted to a tag made once (or to nothing) when the scanner
+// finds nothing in that tag, and as any other text when it does.
+func TestFindingAlone(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{email, "[EMAIL]"}, {phone, "[PHONE]"}, {card, "[CARD]"}, {ip, "[IPV4]"},
+		{"GB82 WEST 1234 5698 7654 32", "[IBAN]"}, {"8001015009087", "[ZA_ID]"},
+		{"2001:db8::8a2e:370:7334", "[IPV6]"}, {"AKIAIOSFODNN7EXAMPLE", "[API_KEY]"},
+	} {
+		assert.Equal(t, tc.want, newRedactor(t, nil).String(tc.in), tc.in)
+		assert.Empty(t, newRedactor(t, &redact.Options{Default: redact.Remove}).String(tc.in), tc.in)
+	}
+	masked := newRedactor(t, &redact.Options{Default: redact.Mask})
+	assert.Equal(t, "[EMAIL:example.com]", masked.String(email))
+
+	// A detector that finds "[EMAIL]": the tag of an e-mail address
+	// alone is replaced in turn.
+	tags, err := detect.Pattern("tag", `\[EMAIL\]`, nil)
+	require.NoError(t, err)
+	// The built-in e-mail detector is off: a detector of the host's
+	// finds e-mail addresses.
+	at := detect.Func(detect.Email, 64, func(dst []detect.Finding, text []byte) []detect.Finding {
+		if i := bytes.IndexByte(text, '@'); i >= 0 {
+			dst = append(dst, detect.Finding{Type: detect.Email, Start: 0, End: len(text), Confidence: detect.High})
+		}
+		return dst
+	})
+	sc, err := detect.New(&detect.Options{Types: []detect.Type{detect.IPv4}, Detectors: []detect.Detector{tags, at}})
+	require.NoError(t, err)
+	r := newRedactor(t, &redact.Options{Scanner: sc, Strategies: map[detect.Type]redact.Strategy{"tag": redact.Remove}})
+	assert.Equal(t, "", r.String(email))
+	got := logOne(t, r, func(l *slog.Logger) { l.Info("m", "to", email) })
+	assert.Equal(t, map[string]any{"msg": "m", "to": ""}, got)
 }
 
 func TestCustomType(t *testing.T) {

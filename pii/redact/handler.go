@@ -66,9 +66,9 @@ type Handler struct {
 // attributes, which costs an allocation more if it has more than five
 // attributes, and one for the redacted strings unless each is one finding
 // alone of a built-in type whose strategy is Tag or Remove (a value that
-// is an e-mail address, say, becomes "[EMAIL]", a string made once). A record with a LogValuer is always rebuilt with the
-// resolved value, so that LogValue is called once and what is written is
-// what was scanned.
+// is an e-mail address, say, becomes "[EMAIL]", a string made once). A
+// record with a LogValuer is always rebuilt with the resolved value, so
+// that LogValue is called once and what is written is what was scanned.
 func (r *Redactor) Handler(next slog.Handler) *Handler {
 	if next == nil {
 		panic("redact: Redactor.Handler: nil slog.Handler")

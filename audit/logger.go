@@ -468,7 +468,7 @@ func (l *Logger) flush(mine *pending) {
 		// With a SyncStore, the events queued now cannot be made durable
 		// before the Sync in flight ends anyway: rather than store a few
 		// of them at once, and the others in appends of their own, wait
-		// until as many are queued as that Sync holds, or until it ends.
+		// until enough are queued (see enoughQueued), or until it ends.
 		// Concurrent callers then settle into large batches, each stored
 		// while the previous one is synced. Nor is a batch stored while
 		// another waits for a Sync to take it: what is stored but not

@@ -141,29 +141,20 @@ func (s *scan) token(i int) (int, uint8) {
 func (s *scan) dottedQuad(i, e int) bool {
 	text := s.text[:e]
 	var oct [4]int
-	k, v, l := 0, 0, 0
 	valid := true
-	for p := i; p < len(text); p++ {
-		c := text[p]
-		if isDigit(c) {
-			if l == 1 && v == 0 {
-				valid = false // a leading zero
+	k, gs := 0, i // the group and where it starts
+	for p := i; p <= len(text); p++ {
+		if p < len(text) {
+			if c := text[p]; isDigit(c) {
+				continue
+			} else if c != '.' {
+				return false // '-': another kind of number
 			}
-			v = v*10 + int(c-'0')
-			if l++; l > 3 {
-				valid, v = false, 0 // v cannot overflow
-			}
-			continue
 		}
-		if c != '.' {
-			return false // '-': another kind of number
-		}
-		oct[k&3] = v
-		valid = valid && v <= 255
-		k, v, l = k+1, 0, 0
+		v, ok := octet(text[gs:p])
+		oct[k&3], valid = v, valid && ok
+		k, gs = k+1, p+1
 	}
-	oct[3] = v
-	valid = valid && v <= 255
 	if s.boundaries(i, e) && valid && s.b.on[tIPv4] {
 		s.emitIPv4(oct, i, e)
 	}
@@ -644,23 +635,28 @@ func (s *scan) ipv4(t *numTok, ga, start, end int) bool {
 		return false
 	}
 	var oct [4]int
-	for k := 0; k < 4; k++ {
-		g := ga + k
-		digits := s.text[t.gs[g]:t.ge[g]]
-		if len(digits) > 3 || len(digits) > 1 && digits[0] == '0' {
-			return false
-		}
-		v := 0
-		for _, c := range digits {
-			v = v*10 + int(c-'0')
-		}
-		if v > 255 {
+	for k := range oct {
+		v, ok := octet(s.text[t.gs[ga+k]:t.ge[ga+k]])
+		if !ok {
 			return false
 		}
 		oct[k] = v
 	}
 	s.emitIPv4(oct, start, end)
 	return true
+}
+
+// octet reads digits as an octet of an IPv4 address: a decimal number
+// from 0 to 255, written without leading zeros.
+func octet(digits []byte) (int, bool) {
+	if len(digits) == 0 || len(digits) > 3 || len(digits) > 1 && digits[0] == '0' {
+		return 0, false
+	}
+	v := 0
+	for _, c := range digits {
+		v = v*10 + int(c-'0')
+	}
+	return v, v <= 255
 }
 
 // emitIPv4 emits the address of octets oct from start to end. The

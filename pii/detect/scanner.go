@@ -123,16 +123,24 @@ func (s *Scanner) ScanString(text string) []Finding { return s.AppendScanString(
 // dst does not escape, so it may be a slice of an array on the caller's
 // stack.
 func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
-	return s.appendScan(dst, text)
+	return s.appendScan(dst, text, s.mayHold(text))
 }
 
-// appendScan is AppendScan, which inlines it.
-func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
+// mayHold reports whether text may hold a finding of a built-in type
+// that the scanner looks for: it does unless the quick check (see
+// builtin.mayHold) says that a short text holds none.
+func (s *Scanner) mayHold(text []byte) bool {
+	return s.any && (len(text) > maxQuick || s.b.mayHold(text))
+}
+
+// appendScan is AppendScan; builtin is false if text holds no finding of
+// a built-in type.
+func (s *Scanner) appendScan(dst []Finding, text []byte, builtin bool) []Finding {
 	if len(text) == 0 {
 		return dst
 	}
 	base := len(dst)
-	if s.any {
+	if builtin {
 		// Most short strings in logs hold no byte that triggers a
 		// matcher, or are settled by the pre-pass: either way without
 		// setting up the main loop.
@@ -167,10 +175,16 @@ func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
 // detector, which is given a copy).
 func (s *Scanner) AppendScanString(dst []Finding, text string) []Finding {
 	b := unsafe.Slice(unsafe.StringData(text), len(text))
+	builtin := s.mayHold(b)
+	if !builtin && len(s.custom) == 0 {
+		// Most values of log records: settled by the quick check,
+		// without the frame of appendScan.
+		return dst
+	}
 	if s.hasFunc {
 		b = []byte(text) // a host's function gets bytes it may not change, but could
 	}
-	return s.appendScan(dst, b)
+	return s.appendScan(dst, b, builtin)
 }
 
 func hasFunc(ds []Detector) bool {

@@ -144,7 +144,7 @@ type builtin struct {
 	// quick[quickIndex(set, n)] is how many digits a text of n bytes, at
 	// most maxQuick, that holds the bytes set (of holdDot, holdAt,
 	// holdColon) and no others of them, needs to hold a finding of an
-	// enabled type (see mayHold); 0xff if none can.
+	// enabled type (see builtinHolds); 0xff if none can.
 	quick [256]uint8
 }
 

@@ -80,70 +80,69 @@ func (b *builtin) setQuick() {
 	}
 }
 
-// mayHold reports whether text, of at most maxQuick bytes, may hold a
-// finding of an enabled type: whether it has as many digits as b.quick
-// says a text of its length, holding the bytes it holds of '.', '@' and
-// ':', needs. It reads the text as two words of eight bytes, and leaves
-// a text with a byte that is not ASCII, rare in short values, to the
-// full scan.
-func (b *builtin) mayHold(text []byte) bool {
+// shortWords returns the bytes of text, of at most maxQuick bytes, as two
+// words of eight, each byte once; the other bytes are zeros, which count
+// as nothing.
+func shortWords(text []byte) (w0, w1 uint64) {
 	n := len(text)
-	// w0 and w1 hold each byte of the text once; their other bytes are
-	// zeros, which count as nothing.
-	var w0, w1 uint64
-	if n >= 8 {
-		w0 = binary.LittleEndian.Uint64(text)
-		if n > 8 {
-			// The last eight bytes, without the 16-n that w0 holds.
-			dup := uint(16-n) * 8 & 63
-			w1 = binary.LittleEndian.Uint64(text[n-8:]) >> dup << dup
-		}
-	} else {
+	if n < 8 {
 		for i := n - 1; i >= 0; i-- {
 			w0 = w0<<8 | uint64(text[i])
 		}
+		return w0, 0
 	}
-	if (w0|w1)&high != 0 {
-		return true // not ASCII
+	w0 = binary.LittleEndian.Uint64(text)
+	if n > 8 {
+		// The last eight bytes, the 16-n of them that w0 holds shifted
+		// out: where a byte stands does not matter to countShort.
+		w1 = binary.LittleEndian.Uint64(text[n-8:]) >> (uint(16-n) * 8 & 63)
 	}
+	return w0, w1
+}
+
+// countShort returns how many of the bytes of w0 and w1, which are
+// ASCII, are digits, and whether any is a '.', ':' or '@' (or one of
+// "/;<=>?"), which holdSet tells apart.
+func countShort(w0, w1 uint64) (digits int, marks bool) {
 	// x + (0x80-c)*ones has the high bit of a byte set where that byte
 	// of x is c or more: no byte of x has its high bit set, so none
 	// carries into the next. d marks the digits, m the bytes from '.' to
-	// '@', digits among them; where m and d differ is a '.', ':', '@' or
-	// one of "/;<=>?", and holdSet then says which the text holds.
-	d0 := (w0 + (0x80-'0')*ones) &^ (w0 + (0x80-'9'-1)*ones)
-	d1 := (w1 + (0x80-'0')*ones) &^ (w1 + (0x80-'9'-1)*ones)
-	m0 := (w0 + (0x80-'.')*ones) &^ (w0 + (0x80-'@'-1)*ones)
-	m1 := (w1 + (0x80-'.')*ones) &^ (w1 + (0x80-'@'-1)*ones)
-	var set uint8
-	if ((m0^d0)|(m1^d1))&high != 0 {
-		set = holdSet(text)
-	}
+	// '@', digits among them.
+	d0 := (w0 + (0x80-'0')*ones) &^ (w0 + (0x80-'9'-1)*ones) & high
+	d1 := (w1 + (0x80-'0')*ones) &^ (w1 + (0x80-'9'-1)*ones) & high
+	m0 := (w0 + (0x80-'.')*ones) &^ (w0 + (0x80-'@'-1)*ones) & high
+	m1 := (w1 + (0x80-'.')*ones) &^ (w1 + (0x80-'@'-1)*ones) & high
 	// A digit is a 1 in its byte: the sum of the bytes, at most 16, comes
 	// to the top byte.
-	return int(((d0&high)>>7+(d1&high)>>7)*ones>>56) >= int(b.quick[quickIndex(set, n)])
+	return int((d0>>7 + d1>>7) * ones >> 56), m0 != d0 || m1 != d1
+}
+
+// holdSet returns which of '.', '@' and ':' the bytes of w0 and w1, which
+// are ASCII, hold, as a set of holdDot, holdAt and holdColon.
+func holdSet(w0, w1 uint64) uint8 {
+	var set uint8
+	if eq(w0, '.')|eq(w1, '.') != 0 {
+		set |= holdDot
+	}
+	if eq(w0, '@')|eq(w1, '@') != 0 {
+		set |= holdAt
+	}
+	if eq(w0, ':')|eq(w1, ':') != 0 {
+		set |= holdColon
+	}
+	return set
+}
+
+// eq returns the high bits of the bytes of x, which are ASCII, that are
+// c: x^c*ones has a zero byte there, and adding 0x7f to each byte sets
+// the high bit of every other.
+func eq(x uint64, c byte) uint64 {
+	return ^((x ^ uint64(c)*ones) + 0x7f*ones) & high
 }
 
 // Constants of the arithmetic on eight bytes at once (skipPlain,
-// plainBytes, mayHold): a 1 and the high bit in every byte.
+// plainBytes, countShort, eq): a 1 and the high bit in every byte.
 const (
 	ones = 0x0101010101010101
 	high = 0x8080808080808080
 )
-
-// holdSet returns which of '.', '@' and ':' text holds, as a set of
-// holdDot, holdAt and holdColon.
-func holdSet(text []byte) uint8 {
-	var set uint8
-	for _, c := range text {
-		switch c {
-		case '.':
-			set |= holdDot
-		case '@':
-			set |= holdAt
-		case ':':
-			set |= holdColon
-		}
-	}
-	return set
-}

@@ -141,6 +141,11 @@ type builtin struct {
 	// settles[c] is set if the pre-pass may settle a trigger c: a digit,
 	// or a byte that minText gates.
 	settles [256]bool
+	// quick[quickIndex(set, n)] is how many digits a text of n bytes, at
+	// most maxQuick, that holds the bytes set (of holdDot, holdAt,
+	// holdColon) and no others of them, needs to hold a finding of an
+	// enabled type (see builtinHolds); 0xff if none can.
+	quick [256]uint8
 }
 
 func newBuiltin(types []bool, minConf Confidence) *builtin {
@@ -176,6 +181,7 @@ func newBuiltin(types []bool, minConf Confidence) *builtin {
 		b.lookahead = max(b.lookahead, builtinMaxSpan[t]+16)
 	}
 	b.setMinText()
+	b.setQuick()
 	return b
 }
 
@@ -311,10 +317,6 @@ func shortDigits(text []byte, i int) (int, uint8) {
 // plainTail. Log messages and values are mostly such bytes. It is small
 // enough to be inlined.
 func skipPlain(text []byte) int {
-	const (
-		ones = 0x0101010101010101
-		high = 0x8080808080808080
-	)
 	i := 0
 	for ; i+8 <= len(text); i += 8 {
 		x := binary.LittleEndian.Uint64(text[i:])
@@ -343,10 +345,6 @@ func plainTail(text []byte) int {
 // (skipPlain repeats this arithmetic rather than call it: with the call it
 // would be too large to inline, and it runs on every scanned string.)
 func plainBytes(x uint64) int {
-	const (
-		ones = 0x0101010101010101
-		high = 0x8080808080808080
-	)
 	y := x &^ high // no byte of y carries into the next below
 	letter := (y + (0x80-'a')*ones) &^ (y + (0x80-'z')*ones)
 	space := ^((y ^ ' '*ones) + 0x7f*ones) // high bit set where y is ' '

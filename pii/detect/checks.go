@@ -163,8 +163,12 @@ var ibanLengths = func() map[uint16]uint8 {
 	return packed
 }()
 
-// maxIBAN is the longest IBAN, in characters without spaces.
-const maxIBAN = 34
+// maxIBAN and minIBAN are the longest and the shortest IBAN, in
+// characters without spaces (minIBAN: Norway's).
+const (
+	maxIBAN = 34
+	minIBAN = 15
+)
 
 // ibanLength returns the IBAN length of the country whose code is the two
 // upper-case letters a and b, or 0 if it has no IBANs.
@@ -174,7 +178,7 @@ func ibanLength(a, b byte) int { return int(ibanLengths[uint16(a)<<8|uint16(b)])
 // IBAN: its country's length, check digits 02 to 98, and the mod-97 check
 // (ISO 13616).
 func validIBAN(s []byte) bool {
-	if len(s) < 15 || len(s) != ibanLength(s[0], s[1]) || !isDigit(s[2]) || !isDigit(s[3]) {
+	if len(s) < minIBAN || len(s) != ibanLength(s[0], s[1]) || !isDigit(s[2]) || !isDigit(s[3]) {
 		return false
 	}
 	if check := int(s[2]-'0')*10 + int(s[3]-'0'); check < 2 || check > 98 {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,8 +34,10 @@ type Scanner struct {
 	// maxSpan is the longest finding of any of its detectors.
 	maxSpan int
 	// hasFunc is set if a detector is a [Func]; any, if a built-in type is
-	// looked for (b.any, kept here to save a load on every call).
-	hasFunc, any bool
+	// looked for (b.any, kept here to save a load on every call); quick,
+	// if a built-in type is looked for and there are no detectors, so
+	// that the quick check settles a short text alone.
+	hasFunc, any, quick bool
 }
 
 // New returns a Scanner configured by opts; nil opts looks for every
@@ -80,6 +83,7 @@ func New(opts *Options) (*Scanner, error) {
 		minConf: minConf,
 	}
 	s.hasFunc, s.any = hasFunc(s.custom), s.b.any
+	s.quick = s.any && len(s.custom) == 0
 	s.maxSpan = s.b.maxSpan
 	for _, d := range s.custom {
 		s.maxSpan = max(s.maxSpan, d.maxSpan)
@@ -123,11 +127,32 @@ func (s *Scanner) ScanString(text string) []Finding { return s.AppendScanString(
 // dst does not escape, so it may be a slice of an array on the caller's
 // stack.
 func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
-	return s.appendScan(dst, text)
+	return s.scan(dst, text, false)
 }
 
-// appendScan is AppendScan, which inlines it.
-func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
+// scan is AppendScan, and AppendScanString if str is set: text is then a
+// string's bytes, of which a [Func] detector is given a copy. It settles
+// most short texts, such as the values of log records, by the quick check
+// (see builtinHolds), in a small frame that holds nothing across a call,
+// and leaves the others to appendScan.
+func (s *Scanner) scan(dst []Finding, text []byte, str bool) []Finding {
+	if n := len(text); n <= maxQuick && s.quick {
+		if w0, w1 := shortWords(text); (w0|w1)&high == 0 { // else not ASCII: leave it to the loop
+			digits, marks := countShort(w0, w1)
+			var set uint8
+			if marks {
+				set = holdSet(w0, w1)
+			}
+			if digits < int(s.b.quick[quickIndex(set, n)]) {
+				return dst
+			}
+		}
+	}
+	return s.appendScan(dst, text, str)
+}
+
+// appendScan is scan without the quick check.
+func (s *Scanner) appendScan(dst []Finding, text []byte, str bool) []Finding {
 	if len(text) == 0 {
 		return dst
 	}
@@ -150,6 +175,9 @@ func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
 			}
 		}
 	}
+	if str && s.hasFunc {
+		text = bytes.Clone(text) // a host's function gets bytes it may not change, but could
+	}
 	for i := range s.custom {
 		d := &s.custom[i]
 		for b := 0; b < len(text); b += customBlock {
@@ -166,11 +194,7 @@ func (s *Scanner) appendScan(dst []Finding, text []byte) []Finding {
 // reads in place, without copying it (unless the scanner has a [Func]
 // detector, which is given a copy).
 func (s *Scanner) AppendScanString(dst []Finding, text string) []Finding {
-	b := unsafe.Slice(unsafe.StringData(text), len(text))
-	if s.hasFunc {
-		b = []byte(text) // a host's function gets bytes it may not change, but could
-	}
-	return s.appendScan(dst, b)
+	return s.scan(dst, unsafe.Slice(unsafe.StringData(text), len(text)), true)
 }
 
 func hasFunc(ds []Detector) bool {

@@ -93,9 +93,14 @@ func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 		n := 0
 		rec.Attrs(func(a slog.Attr) bool {
 			var v int
-			if a.Value.Kind() == slog.KindString && !h.hides(a.Key) {
-				// The commonest attribute, a string under a key that
-				// names no secret, is checked here as check would.
+			if k := a.Value.Kind(); (k == slog.KindString || plainKind(k)) && !h.hides(a.Key) {
+				// The commonest attributes, a string or a kind that
+				// cannot hold personal data under a key that names no
+				// secret, are checked here as check would.
+				if k != slog.KindString {
+					n++
+					return true
+				}
 				if fs = h.r.scanner.AppendScanString(local[:0], a.Value.String()); len(fs) == 0 {
 					n++
 					return true
@@ -139,8 +144,6 @@ func (h *Handler) check(a slog.Attr, dst []detect.Finding) ([]detect.Finding, in
 			return dst, foundInString
 		}
 		return dst, keep
-	case slog.KindBool, slog.KindFloat64, slog.KindDuration, slog.KindTime:
-		return dst, keep
 	case slog.KindInt64:
 		if n := a.Value.Int64(); n < minScannedInt && n > -minScannedInt {
 			return dst, keep
@@ -152,8 +155,18 @@ func (h *Handler) check(a slog.Attr, dst []detect.Finding) ([]detect.Finding, in
 	case slog.KindLogValuer:
 		return dst, change // always replaced by its resolved value
 	}
+	if plainKind(a.Value.Kind()) {
+		return dst, keep
+	}
 	return dst, unsure
 }
+
+// plainKinds are the kinds of values that cannot hold personal data:
+// booleans, floats, durations and times, as bits of a mask.
+const plainKinds = 1<<slog.KindBool | 1<<slog.KindFloat64 | 1<<slog.KindDuration | 1<<slog.KindTime
+
+// plainKind reports whether a value of kind k cannot hold personal data.
+func plainKind(k slog.Kind) bool { return plainKinds>>k&1 != 0 }
 
 // hides reports whether an attribute with key is redacted whatever its
 // value: all of them in a group of a secret's name, or a key that names a

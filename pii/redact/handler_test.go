@@ -138,6 +138,10 @@ func TestHandlerRedacts(t *testing.T) {
 				slog.Group("credentials", "user", "jane", "pin", 1234), "passport", "fine")
 		}, map[string]any{"msg": "m", "password": "[REDACTED]", "accessToken": "[REDACTED]", "X-API-Key": "[REDACTED]",
 			"user.SSN": "[REDACTED]", "credentials": "[REDACTED]", "passport": "fine"}},
+		{"secret keys, whatever the value's kind", func(l *slog.Logger) {
+			l.Info("m", "apiKey", true, "cvv", 1.5, "tokenTTL", time.Minute, "secretRotated", time.Unix(0, 0), "ttl", time.Minute)
+		}, map[string]any{"msg": "m", "apiKey": "[REDACTED]", "cvv": "[REDACTED]", "tokenTTL": "[REDACTED]",
+			"secretRotated": "[REDACTED]", "ttl": float64(time.Minute)}},
 		{"error", func(l *slog.Logger) { l.Info("m", "err", fmt.Errorf("no account for %s", email)) },
 			map[string]any{"msg": "m", "err": "no account for [EMAIL]"}},
 		{"clean error", func(l *slog.Logger) { l.Info("m", "err", errors.New("timeout")) },

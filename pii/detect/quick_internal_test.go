@@ -187,3 +187,28 @@ func TestQuickIsTheLoop(t *testing.T) {
 		}
 	}
 }
+
+// FuzzQuickIsTheLoop is TestQuickIsTheLoop on texts the fuzzer makes: for
+// any text of up to maxQuick bytes, AppendScan finds what the main loop
+// finds, with every type and with each type alone.
+func FuzzQuickIsTheLoop(f *testing.F) {
+	scanners := []*Scanner{Default()}
+	for _, typ := range builtinTypes {
+		s, err := New(&Options{Types: []Type{typ}})
+		require.NoError(f, err)
+		scanners = append(scanners, s)
+	}
+	for _, xs := range shortestFindings {
+		for _, x := range xs {
+			f.Add([]byte(x))
+		}
+	}
+	f.Add([]byte("ord-7731"))
+	f.Add([]byte("+27 82 555 0199"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		text = text[:min(len(text), maxQuick)]
+		for _, s := range scanners {
+			require.Equal(t, fullLoop(s, text), s.AppendScan(nil, text), "%v: %q", s.b.on, text)
+		}
+	})
+}

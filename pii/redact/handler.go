@@ -93,7 +93,13 @@ func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 		n := 0
 		rec.Attrs(func(a slog.Attr) bool {
 			var v int
-			if k := a.Value.Kind(); (k == slog.KindString || plainKind(k)) && !h.hides(a.Key) {
+			// The key's verdict is most often in its home slot of the
+			// cache, read here without a call.
+			secret, known := h.r.keys.hit(a.Key)
+			if !known {
+				secret = h.hides(a.Key)
+			}
+			if k := a.Value.Kind(); (k == slog.KindString || plainKind(k)) && !secret && !h.hidden {
 				// The commonest attributes, a string or a kind that
 				// cannot hold personal data under a key that names no
 				// secret, are checked here as check would.

@@ -199,6 +199,29 @@ func TestHandlerRedacts(t *testing.T) {
 	}
 }
 
+// TestHandlerRemembersKeys logs the same keys again and again, as the
+// constant keys of an application's log calls are: the verdicts the
+// handler remembers for them (a secret or not) must be those it worked
+// out, whether the key's bytes are the ones remembered or an equal copy.
+func TestHandlerRemembersKeys(t *testing.T) {
+	r := newRedactor(t, nil)
+	want := map[string]any{"msg": "m", "password": "[REDACTED]", "apiKey": "[REDACTED]", "credentials": "[REDACTED]",
+		"user": "jane", "to": "[EMAIL]", "n": 3.0}
+	for i := range 4 {
+		keys := []string{"password", "apiKey", "user", "to", "n"}
+		if i%2 == 1 {
+			for k := range keys {
+				keys[k] = strings.Clone(keys[k]) // equal keys, other bytes
+			}
+		}
+		got := logOne(t, r, func(l *slog.Logger) {
+			l.Info("m", keys[0], "hunter2", keys[1], true, slog.Group("credentials", "retries", 2),
+				keys[2], "jane", keys[3], email, keys[4], 3)
+		})
+		assert.Equal(t, want, got, "record %d", i)
+	}
+}
+
 func TestHandlerStrategies(t *testing.T) {
 	r := newRedactor(t, &redact.Options{
 		Strategies:   map[detect.Type]redact.Strategy{detect.Email: redact.Pseudonym, detect.Card: redact.Mask},

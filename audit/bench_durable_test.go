@@ -11,6 +11,7 @@ import (
 
 	"github.com/dataward/dataward"
 	"github.com/dataward/dataward/audit"
+	"github.com/dataward/dataward/internal/pgtest"
 	"github.com/dataward/dataward/sqlstore"
 )
 
@@ -44,8 +45,7 @@ func BenchmarkFileAppendFsync64(b *testing.B) {
 // commit). Every event has the same actor and subject, so that each
 // index grows at its end.
 func BenchmarkAppendSQLite(b *testing.B) {
-	e := benchEvent()
-	benchAppendSQLite(b, func(*rand.Rand) audit.Event { return e })
+	benchAppendDurable(b, sqliteDSN(b), oneSubject())
 }
 
 // BenchmarkAppendSQLiteManySubjects is BenchmarkAppendSQLite as a busy
@@ -54,6 +54,35 @@ func BenchmarkAppendSQLite(b *testing.B) {
 // indexes take each commit's entries at scattered places. It has no
 // target; it shows what to expect when sizing (see BENCHMARKS.md).
 func BenchmarkAppendSQLiteManySubjects(b *testing.B) {
+	benchAppendDurable(b, sqliteDSN(b), manySubjects())
+}
+
+// BenchmarkAppendPostgres is BenchmarkAppendSQLite on PostgreSQL, in a
+// fresh schema of the server that DATAWARD_TEST_POSTGRES names (skipped
+// without it). It has no target.
+func BenchmarkAppendPostgres(b *testing.B) {
+	benchAppendDurable(b, pgtest.DSN(b), oneSubject())
+}
+
+// BenchmarkAppendPostgresManySubjects is BenchmarkAppendSQLiteManySubjects
+// on PostgreSQL. It has no target.
+func BenchmarkAppendPostgresManySubjects(b *testing.B) {
+	benchAppendDurable(b, pgtest.DSN(b), manySubjects())
+}
+
+func sqliteDSN(b *testing.B) string {
+	return "sqlite:" + filepath.Join(b.TempDir(), "audit.db")
+}
+
+// oneSubject returns benchEvent for every event.
+func oneSubject() func(*rand.Rand) audit.Event {
+	e := benchEvent()
+	return func(*rand.Rand) audit.Event { return e }
+}
+
+// manySubjects returns benchEvent about one of 100,000 subjects, done by
+// one of 500 actors, both drawn at random.
+func manySubjects() func(*rand.Rand) audit.Event {
 	subjects := make([]dataward.SubjectID, 100_000)
 	for i := range subjects {
 		subjects[i] = dataward.SubjectID(fmt.Sprintf("cust-%06d", i))
@@ -63,20 +92,19 @@ func BenchmarkAppendSQLiteManySubjects(b *testing.B) {
 		actors[i] = fmt.Sprintf("staff-%04d", i)
 	}
 	base := benchEvent()
-	benchAppendSQLite(b, func(r *rand.Rand) audit.Event {
+	return func(r *rand.Rand) audit.Event {
 		e := base
 		e.Actor.ID = actors[r.IntN(len(actors))]
 		e.Subject = subjects[r.IntN(len(subjects))]
 		e.Resource.ID = string(e.Subject)
 		return e
-	})
+	}
 }
 
-// benchAppendSQLite records the events that event returns, from 64
-// goroutines per processor (128 on two cores), into a fresh SQLite
-// database.
-func benchAppendSQLite(b *testing.B, event func(*rand.Rand) audit.Event) {
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "audit.db"), nil)
+// benchAppendDurable records the events that event returns, from 64
+// goroutines per processor (128 on two cores), into a fresh database.
+func benchAppendDurable(b *testing.B, dsn string, event func(*rand.Rand) audit.Event) {
+	db, err := sqlstore.Open(ctx, dsn, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,7 +141,9 @@ func (n *SMTPNotifier) Deliver(ctx context.Context, m Message) (string, error) {
 		if te != nil && te.Code >= 500 {
 			return "", permanent("smtp: the server refused recipient %q: %d", m.To.Subject, te.Code)
 		}
-		return "", fmt.Errorf("breach: smtp: deliver %s: %w", m.ID, redactAddr(err, m.To.Address))
+		// The server may echo the address it was given (the bare one, not
+		// the display form the recipient has), in any case.
+		return "", fmt.Errorf("breach: smtp: deliver %s: %w", m.ID, redactAddr(err, m.To.Address, to.Address))
 	}
 	n.put(sc)
 	return proof, nil
@@ -342,11 +345,20 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // noBreaks removes line breaks from header values.
 var noBreaks = strings.NewReplacer("\r", "", "\n", "")
 
-// redactAddr replaces the address in err's message, if any, so that it
-// does not reach logs.
-func redactAddr(err error, addr string) error {
-	if addr == "" || !strings.Contains(err.Error(), addr) {
+// redactAddr replaces the addresses in err's message, if any, compared
+// without case and surrounding space, so that they do not reach logs.
+func redactAddr(err error, addrs ...string) error {
+	msg := err.Error()
+	for _, addr := range addrs {
+		addr = strings.TrimSpace(addr)
+		if addr == "" {
+			continue
+		}
+		re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(addr))
+		msg = re.ReplaceAllLiteralString(msg, MaskAddress(addr))
+	}
+	if msg == err.Error() {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), addr, MaskAddress(addr)))
+	return errors.New(msg)
 }

@@ -132,7 +132,9 @@ func (t *DirTarget) Dispose(ctx context.Context, b Batch) ([]string, error) {
 		if err := ctx.Err(); err != nil {
 			return done, err
 		}
-		if strings.Contains(c.ID, "..") || filepath.IsAbs(c.ID) {
+		// A path inside the directory: no ".." element, not absolute. A
+		// name that merely contains ".." ("a..log") is one.
+		if !filepath.IsLocal(filepath.FromSlash(c.ID)) {
 			return done, fmt.Errorf("retention: a record ID is not a path inside %s", t.dir)
 		}
 		path := filepath.Join(t.dir, filepath.FromSlash(c.ID))

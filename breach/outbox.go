@@ -405,6 +405,11 @@ func (o *Outbox) deliver(ctx context.Context, d Delivery) error {
 			state, next = Pending, now.Add(backoff(d.Attempts, o.o.RetryBase, o.o.RetryMax))
 		}
 	}
+	// The attempt is over: record it even if ctx is cancelled meanwhile (a
+	// shutdown), so that the proof of a notice the server accepted is kept
+	// and the notice is not sent again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err := o.store.Finish(ctx, d.ID, o.o.Owner, r, state, next); err != nil {
 		if errors.Is(err, ErrLeaseLost) {
 			return nil // another worker took it over; its attempt will be recorded

@@ -389,6 +389,11 @@ func (s *Sweeper) sweepPolicy(ctx context.Context, i int, now time.Time, hs *hol
 		fail("reading the cursor", err)
 		return
 	}
+	if isEventCursor(cur) != (p.Since == SinceEvent) {
+		// Kept by the other walk, before the policy's trigger changed: it
+		// means nothing to this one, so start afresh.
+		cur = ""
+	}
 	holdAll := hs.category(p.Category)
 	w := &walker{s: s, p: p, target: target, q: q, cutoff: cutoff, now: now, hs: hs, holdAll: holdAll, dry: dry, pr: pr, name: name, start: time.Now(), kept: time.Now(), leased: now}
 	if nd, ok := target.(NextDisposer); ok && !dry && holdAll == "" && hs.none(p.Dataset) && s.opts.MaxPerRun == 0 && p.Action != Shred {
@@ -438,6 +443,13 @@ type walker struct {
 // record ID of that page. Subjects never hold control characters.
 func eventCursor(after dataward.SubjectID, rec string) string {
 	return "e" + string(after) + "\x1f" + rec
+}
+
+// isEventCursor reports whether c was kept by an events walk. (A records
+// walk keeps a record ID, which would have to start with "e" and hold a
+// \x1f to be taken for one.)
+func isEventCursor(c string) bool {
+	return strings.HasPrefix(c, "e") && strings.Contains(c, "\x1f")
 }
 
 func parseEventCursor(c string) (dataward.SubjectID, string) {

@@ -300,16 +300,20 @@ func (l *Ledger) WithdrawAll(ctx context.Context, c Choice) ([]Record, error) {
 	if err := badSubject("Choice.Subject", c.Subject); err != nil {
 		return nil, err
 	}
+	// The states are read from the Store, not the cache, which may not yet
+	// hold a consent given through another process.
+	reg := l.reg.Load()
+	states, err := l.load(ctx, reg, c.Subject)
+	if err != nil {
+		return nil, err
+	}
 	var out []Record
-	for _, p := range l.Purposes() {
+	for i := range reg.purposes {
+		p := &reg.purposes[i]
 		if p.Mechanism == NoticeOnly {
 			continue
 		}
-		d, err := l.Allowed(ctx, c.Subject, p.Key)
-		if err != nil {
-			return out, err
-		}
-		if !d.Allowed {
+		if !states[i].decide(p, l.clock).Allowed {
 			continue
 		}
 		c := c
@@ -337,35 +341,47 @@ func badSubject(field string, subject dataward.SubjectID) error {
 
 // choose validates c, records it as kind, and updates the cache.
 func (l *Ledger) choose(ctx context.Context, kind Kind, c Choice) (Record, error) {
+	rec, _, err := l.chooseMade(ctx, kind, c)
+	return rec, err
+}
+
+// chooseMade is choose, and reports whether it recorded anything (false:
+// a repeated withdrawal or objection, whose earlier record it returns).
+func (l *Ledger) chooseMade(ctx context.Context, kind Kind, c Choice) (Record, bool, error) {
 	reg := l.reg.Load()
 	p, err := l.check(reg, kind, &c)
 	if err != nil {
-		return Record{}, err
+		return Record{}, false, err
 	}
 	switch kind {
-	case Withdrawn, Objected:
+	case Withdrawn, Objected, Given:
+		// The state is read from the Store, not the cache: a cached state
+		// may predate a change made through another process (for up to
+		// MaxStale, or until Run hears of it), and a withdrawal skipped as
+		// a repeat on its word would be lost.
+		states, err := l.load(ctx, reg, c.Subject)
+		if err != nil {
+			return Record{}, false, err
+		}
+		st := states[reg.index[c.Purpose]]
+		if kind == Given {
+			if st.given() || st.is(Expired) {
+				kind = Renewed
+			}
+			break
+		}
 		// Idempotent: a second withdrawal records nothing.
-		st, err := l.state(ctx, reg, c.Subject, reg.index[c.Purpose])
-		if err != nil {
-			return Record{}, err
-		}
 		if st.is(kind) {
-			return l.recordAt(ctx, c.Subject, st.seq)
-		}
-	case Given:
-		st, err := l.state(ctx, reg, c.Subject, reg.index[c.Purpose])
-		if err != nil {
-			return Record{}, err
-		}
-		if st.given() || st.is(Expired) {
-			kind = Renewed
+			rec, err := l.recordAt(ctx, c.Subject, st.seq)
+			return rec, false, err
 		}
 	}
 	rec, err := l.newRecord(ctx, kind, p, c)
 	if err != nil {
-		return Record{}, err
+		return Record{}, false, err
 	}
-	return l.append(ctx, rec)
+	rec, err = l.append(ctx, rec)
+	return rec, rec.Seq != 0, err
 }
 
 // check validates a choice of kind about a registered purpose and fills in
@@ -600,19 +616,6 @@ func (l *Ledger) Allowed(ctx context.Context, subject dataward.SubjectID, purpos
 		return Decision{}, err
 	}
 	return states[i].decide(&reg.purposes[i], l.clock), nil
-}
-
-// state returns the state of subject and the purpose at position i,
-// reading the subject's history if it is not cached or stale.
-func (l *Ledger) state(ctx context.Context, reg *registry, subject dataward.SubjectID, i int) (state, error) {
-	if v, ok := l.cache.get(subject, i); ok && l.fresh(v.loaded) {
-		return v.state, nil
-	}
-	states, err := l.load(ctx, reg, subject)
-	if err != nil {
-		return state{}, err
-	}
-	return states[i], nil
 }
 
 // states returns the state of subject and every registered purpose, by

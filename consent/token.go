@@ -199,15 +199,8 @@ func (l *Ledger) Unsubscribe(ctx context.Context, tok string, ev Evidence) ([]Re
 		return l.WithdrawAll(ctx, c)
 	}
 	c.Purpose = t.purpose
-	before, err := l.Allowed(ctx, t.subject, t.purpose)
-	if err != nil {
-		return nil, err
-	}
-	if before.Reason == ReasonWithdrawn {
-		return nil, nil
-	}
-	rec, err := l.Withdraw(ctx, c)
-	if err != nil {
+	rec, made, err := l.chooseMade(ctx, Withdrawn, c)
+	if err != nil || !made {
 		return nil, err
 	}
 	return []Record{rec}, nil

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"unicode/utf8"
 
 	"github.com/dataward/dataward"
 )
@@ -128,13 +129,27 @@ func tokenStatus(err error) (int, string) {
 // RequestEvidence returns the evidence of a choice made in r: the client's
 // address (r.RemoteAddr without the port: behind a reverse proxy, that is
 // the proxy's, so build Evidence from the header your proxy sets instead)
-// and user agent.
+// and user agent. A value longer than a [Choice] accepts (1,024 bytes) is
+// cut to that length, so that a client's long User-Agent cannot stop the
+// choice from being recorded.
 func RequestEvidence(r *http.Request) Evidence {
 	ip := r.RemoteAddr
 	if h, _, err := net.SplitHostPort(ip); err == nil {
 		ip = h
 	}
-	return Evidence{IP: ip, UserAgent: r.UserAgent()}
+	return Evidence{IP: cut(ip, maxEvidenceLen), UserAgent: cut(r.UserAgent(), maxEvidenceLen)}
+}
+
+// cut returns s cut to at most n bytes, at the start of a UTF-8 sequence.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }
 
 // GPCOptions configure the [GPC] middleware.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"html/template"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -99,7 +100,7 @@ func (l *Ledger) linkHandler(use byte, page linkPageData, act func(*http.Request
 			_ = linkPage.Execute(w, linkPageData{Title: page.Title, OneClick: page.OneClick})
 		case http.MethodPost:
 			r.Body = http.MaxBytesReader(w, r.Body, 4096)
-			if err := r.ParseForm(); err != nil || page.OneClick && r.PostForm.Get("List-Unsubscribe") != "One-Click" {
+			if err := parseForm(r); err != nil || page.OneClick && r.PostForm.Get("List-Unsubscribe") != "One-Click" {
 				w.WriteHeader(http.StatusBadRequest)
 				_ = linkPage.Execute(w, linkPageData{Title: page.Title, Error: "This request is not a one-click unsubscribe."})
 				return
@@ -114,6 +115,21 @@ func (l *Ledger) linkHandler(use byte, page linkPageData, act func(*http.Request
 			w.WriteHeader(http.StatusMethodNotAllowed)
 		}
 	})
+}
+
+// parseForm parses the body of a POST into r.PostForm, whether it is
+// application/x-www-form-urlencoded or multipart/form-data: RFC 8058 says
+// a one-click unsubscribe SHOULD be sent as the latter and MAY be sent as
+// the former.
+func parseForm(r *http.Request) error {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
+		err := r.ParseMultipartForm(4096)
+		if r.MultipartForm != nil {
+			_ = r.MultipartForm.RemoveAll()
+		}
+		return err
+	}
+	return r.ParseForm()
 }
 
 func tokenStatus(err error) (int, string) {

@@ -292,7 +292,10 @@ func (l *Ledger) Object(ctx context.Context, c Choice) (Record, error) {
 
 // WithdrawAll withdraws every purpose that is not notice-only and whose
 // check now allows it ("unsubscribe from everything"); c.Purpose must be
-// empty. It returns the records it made, in purpose order.
+// empty. If c.Ref is set, each record's Ref is c.Ref, "/" and the
+// purpose's key, which must fit in 255 bytes. c is checked for every
+// purpose before anything is recorded: bad input changes nothing. It
+// returns the records it made, in purpose order.
 func (l *Ledger) WithdrawAll(ctx context.Context, c Choice) ([]Record, error) {
 	if c.Purpose != "" {
 		return nil, (&dataward.ValidationError{Package: "consent"}).Add("Choice.Purpose", "must be empty for WithdrawAll")
@@ -303,6 +306,22 @@ func (l *Ledger) WithdrawAll(ctx context.Context, c Choice) ([]Record, error) {
 	// The states are read from the Store, not the cache, which may not yet
 	// hold a consent given through another process.
 	reg := l.reg.Load()
+	// c is checked for every purpose it may withdraw before anything is
+	// recorded, so that bad input changes nothing.
+	for i := range reg.purposes {
+		p := &reg.purposes[i]
+		if p.Mechanism == NoticeOnly {
+			continue
+		}
+		c := c
+		c.Purpose = p.Key
+		if c.Ref != "" {
+			c.Ref += "/" + p.Key
+		}
+		if _, err := l.check(reg, Withdrawn, &c); err != nil {
+			return nil, err
+		}
+	}
 	states, err := l.load(ctx, reg, c.Subject)
 	if err != nil {
 		return nil, err

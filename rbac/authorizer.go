@@ -113,12 +113,15 @@ func New(p *Policy, opts *Options) (*Authorizer, error) {
 }
 
 // newState resolves grants against snap. Grants of roles snap does not
-// define in the grant's tenant are kept but count for nothing.
+// define in the grant's tenant are kept but count for nothing, and so do
+// grants not made with BreakGlass of roles snap marks break-glass (the
+// role was marked after the grant, or by a newer policy than the one of
+// the process that made it): such a role is taken only with BreakGlass.
 func newState(snap *snapshot, grants []Grant) *state {
 	st := &state{snap: snap, grants: grants, extra: make(map[userKey][]timedSet)}
 	for i, g := range grants {
 		role := snap.role(g.Tenant, g.Role)
-		if role < 0 {
+		if role < 0 || snap.roles[role].breakGlass && !g.BreakGlass {
 			continue
 		}
 		k := userKey{g.Tenant, g.User}
@@ -134,7 +137,8 @@ func newState(snap *snapshot, grants []Grant) *state {
 // if p is invalid, the policy in force stays and the error lists every
 // problem. Checks running meanwhile are answered by the old policy, and
 // those that start after Reload returns by the new one. Runtime grants
-// carry over; those of roles p no longer defines count for nothing.
+// carry over; those of roles p no longer defines, or marks break-glass
+// (unless taken with BreakGlass), count for nothing.
 func (a *Authorizer) Reload(p *Policy) error {
 	if p == nil {
 		return (&dataward.ValidationError{Package: "rbac"}).Add("policy", "is required")

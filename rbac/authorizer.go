@@ -393,7 +393,8 @@ func (a *Authorizer) Explain(ctx context.Context, actor dataward.Actor, action, 
 			d.Expires = time.Unix(0, v.timed.until).UTC()
 		}
 		if v.timed.grant >= 0 {
-			d.Grant = st.grants[v.timed.grant].ID
+			g := &st.grants[v.timed.grant]
+			d.Grant, d.Expires = g.ID, g.Expires
 		}
 	}
 	return d

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,12 +76,26 @@ func (t *timedSet) active(now int64) bool {
 	return (t.from == 0 || now >= t.from) && (t.until == 0 || now < t.until)
 }
 
+// unixNano returns t in Unix nanoseconds, or 0 for the zero time
+// (unbounded). A time an int64 cannot hold (before 1678 or after 2262) is
+// held as the least or the greatest, and the Unix epoch as -1, so that
+// neither wraps around nor reads as unbounded.
 func unixNano(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.After(maxUnixNano):
+		return math.MaxInt64
+	case t.Before(minUnixNano):
+		return math.MinInt64
 	}
-	return t.UnixNano()
+	if n := t.UnixNano(); n != 0 {
+		return n
+	}
+	return -1
 }
+
+var maxUnixNano, minUnixNano = time.Unix(0, math.MaxInt64), time.Unix(0, math.MinInt64)
 
 // compile builds the snapshot of a valid policy.
 func compile(p *Policy) *snapshot {

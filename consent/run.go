@@ -107,11 +107,14 @@ func (l *Ledger) catchUp(ctx context.Context, cursor *int64) error {
 func (l *Ledger) Warm(ctx context.Context) error {
 	reg := l.reg.Load()
 	loaded := monotonic()
+	// The counts of changes are read before the head: a change applied
+	// after it, which the records up to the head may not hold, keeps its
+	// subject's states from being cached.
+	gens := l.cache.generations()
 	head, err := l.store.Head(ctx, l.tenant)
 	if err != nil {
 		return fmt.Errorf("consent: reading the ledger's head: %w", err)
 	}
-	gens := l.cache.generations()
 	subjects := make(map[string][]state)
 	for after := int64(0); after < head; {
 		recs, err := l.store.Since(ctx, l.tenant, after, MaxPage)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dataward/dataward"
+	"github.com/dataward/dataward/internal/nanotime"
 )
 
 // The cache keeps the state of each subject and registered purpose, derived
@@ -219,34 +220,13 @@ func (st *state) apply(r Record) {
 		st.pending = true
 	case r.Kind.decisive():
 		st.kind, st.seq, st.notice, st.pending = kindCodes[r.Kind], r.Seq, int32(min(r.Notice.Version, math.MaxInt32)), false
-		st.expires = expiresNano(r.Expires)
+		st.expires = nanotime.Of(r.Expires)
 		st.explicitOverGPC = st.given() && r.Method.explicit() && st.gpcSeen
 	}
 	if r.Method == MethodGPC {
 		st.gpcSeen = true
 	}
 }
-
-// expiresNano returns t in Unix nanoseconds, or 0 for the zero time (no
-// expiry). A time after 2262, which an int64 cannot hold, is held as the
-// greatest (rather than wrapping around to the past), one before 1678 as
-// the least, and the Unix epoch as -1 (0 would read as no expiry).
-func expiresNano(t time.Time) int64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.After(maxUnixNano):
-		return math.MaxInt64
-	case t.Before(minUnixNano):
-		return math.MinInt64
-	}
-	if n := t.UnixNano(); n != 0 {
-		return n
-	}
-	return -1
-}
-
-var maxUnixNano, minUnixNano = time.Unix(0, math.MaxInt64), time.Unix(0, math.MinInt64)
 
 func (st *state) decide(p *registered, clock dataward.Clock) Decision {
 	switch st.kind {

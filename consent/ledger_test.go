@@ -553,3 +553,139 @@ func TestPurposeRegisteredAfterCaching(t *testing.T) {
 	require.NoError(t, reader.Register(sms))
 	assert.Equal(t, consent.ReasonGiven, allowed(t, reader, "u1", sms.Key).Reason)
 }
+
+// TestWithdrawIsNotLostToAStaleCache: a withdrawal decides whether it is
+// a repeat from the Store, not from a cached state that another process
+// has since changed, so that it is never silently dropped.
+func TestWithdrawIsNotLostToAStaleCache(t *testing.T) {
+	ctx := context.Background()
+	store := consent.NewMemStore()
+	opts := &consent.Options{TokenKey: []byte("token-key-token-key-token-key-32b")}
+	a, err := consent.New(storeOnly{store}, opts) // not following: MaxStale 1s
+	require.NoError(t, err)
+	b, err := consent.New(storeOnly{store}, opts)
+	require.NoError(t, err)
+	for _, l := range []*consent.Ledger{a, b} {
+		require.NoError(t, l.Register(purposes()...))
+	}
+	// a withdraws (and caches "withdrawn"); b, another process, records
+	// consent; the person then withdraws again through a.
+	_, err = a.Withdraw(ctx, consent.Choice{Subject: "u1", Purpose: email})
+	require.NoError(t, err)
+	_, err = b.Give(ctx, give(consent.Choice{Subject: "u1"}))
+	require.NoError(t, err)
+	_, err = a.Withdraw(ctx, consent.Choice{Subject: "u1", Purpose: email})
+	require.NoError(t, err)
+
+	hist, err := b.History(ctx, "u1")
+	require.NoError(t, err)
+	require.Equal(t, consent.Withdrawn, hist[len(hist)-1].Kind, "the second withdrawal was dropped: the consent given in between stands")
+
+	// The same through an unsubscribe link and "unsubscribe from everything".
+	_, err = b.Give(ctx, give(consent.Choice{Subject: "u1"}))
+	require.NoError(t, err)
+	tok, err := a.UnsubscribeToken("u1", email)
+	require.NoError(t, err)
+	recs, err := a.Unsubscribe(ctx, tok, consent.Evidence{})
+	require.NoError(t, err)
+	require.Len(t, recs, 1, "the unsubscribe link recorded nothing")
+
+	_, err = b.Give(ctx, give(consent.Choice{Subject: "u1"}))
+	require.NoError(t, err)
+	recs, err = a.WithdrawAll(ctx, consent.Choice{Subject: "u1"})
+	require.NoError(t, err)
+	found := false
+	for _, r := range recs {
+		found = found || r.Purpose == email
+	}
+	require.True(t, found, "WithdrawAll left the consent given elsewhere standing")
+}
+
+// TestLongValidityIsNotExpiredAtOnce: Register accepts any positive
+// Validity; one that ends after 2262, beyond what an int64 of Unix
+// nanoseconds holds, must not wrap around and read as expired as soon as
+// consent is given.
+func TestLongValidityIsNotExpiredAtOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newLedger(t, nil)
+	p := purposes()[0]
+	p.Validity = 250 * 365 * 24 * time.Hour
+	require.NoError(t, f.l.Register(p))
+	rec, err := f.l.Give(ctx, give(consent.Choice{Subject: "u1"}))
+	require.NoError(t, err)
+	require.Equal(t, 2276, rec.Expires.Year())
+	d := allowed(t, f.l, "u1", email)
+	assert.True(t, d.Allowed, "%+v", d)
+	assert.Equal(t, consent.ReasonGiven, d.Reason)
+}
+
+// headHook runs hook once, after reading the head, as if a choice were
+// recorded just then.
+type headHook struct {
+	consent.Store
+	hook func()
+}
+
+func (s *headHook) Head(ctx context.Context, tenant string) (int64, error) {
+	h, err := s.Store.Head(ctx, tenant)
+	if s.hook != nil {
+		hook := s.hook
+		s.hook = nil
+		hook()
+	}
+	return h, err
+}
+
+// TestWarmDoesNotHideAChoiceMadeMeanwhile: "a change made through the
+// Ledger is visible at once", even when it is made while Warm reads the
+// ledger: Warm must not cache, over it, the states it read before.
+func TestWarmDoesNotHideAChoiceMadeMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	store := &headHook{Store: storeOnly{consent.NewMemStore()}}
+	l, err := consent.New(store, &consent.Options{MaxStale: time.Hour})
+	require.NoError(t, err)
+	require.NoError(t, l.Register(purposes()...))
+	_, err = l.Refuse(ctx, consent.Choice{Subject: "u1", Purpose: email})
+	require.NoError(t, err)
+
+	store.hook = func() {
+		_, err := l.Give(ctx, give(consent.Choice{Subject: "u1"}))
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Warm(ctx))
+	d := allowed(t, l, "u1", email)
+	assert.True(t, d.Allowed, "the consent given during Warm is hidden: %+v", d)
+}
+
+// TestWithdrawAllBadInputChangesNothing: WithdrawAll checks its Choice for
+// every purpose before it records anything, so that bad input gets an
+// error and leaves the ledger as it was.
+func TestWithdrawAllBadInputChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newLedger(t, nil)
+	_, err := f.l.Give(ctx, give(consent.Choice{Subject: "u1"}))
+	require.NoError(t, err)
+
+	// The Ref gets "/" and each purpose's key appended: 220 bytes fit the
+	// 255 with the keys of email and analytics, not with that of ads.
+	ref := strings.Repeat("r", 220)
+	recs, err := f.l.WithdrawAll(ctx, consent.Choice{Subject: "u1", Ref: ref})
+	var ve *dataward.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Empty(t, recs)
+	hist, err := f.l.History(ctx, "u1")
+	require.NoError(t, err)
+	assert.Len(t, hist, 1, "WithdrawAll refused the input but withdrew some purposes")
+
+	// Bad input is an error even when there is nothing to withdraw.
+	_, err = f.l.WithdrawAll(ctx, consent.Choice{Subject: "u9", Method: "carrier-pigeon"})
+	_, err2 := f.l.WithdrawAll(ctx, consent.Choice{Subject: "u9", Jurisdiction: "not a code"})
+	for _, p := range []string{email, analytics, ads} {
+		_, err := f.l.Withdraw(ctx, consent.Choice{Subject: "u8", Purpose: p})
+		require.NoError(t, err)
+	}
+	_, err3 := f.l.WithdrawAll(ctx, consent.Choice{Subject: "u8", Method: "carrier-pigeon"})
+	assert.ErrorAs(t, err, &ve)
+	assert.ErrorAs(t, err2, &ve)
+	assert.ErrorAs(t, err3, &ve, "bad input with nothing to withdraw is accepted silently")
+}

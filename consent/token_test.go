@@ -14,6 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"bytes"
+	"mime/multipart"
+
 	"github.com/dataward/dataward"
 	"github.com/dataward/dataward/consent"
 )
@@ -240,4 +243,63 @@ func TestGPC(t *testing.T) {
 	serve("u2", true)
 	assert.False(t, allowed(t, f.l, "u2", ads).Allowed)
 	assert.Empty(t, errs)
+}
+
+// TestLongUserAgentStillUnsubscribes: the evidence a handler takes from a
+// request is the client's to choose; a user agent longer than a Choice
+// accepts must not stop the person from unsubscribing, confirming, or
+// having their GPC signal honoured.
+func TestLongUserAgentStillUnsubscribes(t *testing.T) {
+	f, tok := subscribed(t)
+	ua := strings.Repeat("Mozilla/5.0 ", 200) // 2,400 bytes
+
+	req := httptest.NewRequest(http.MethodPost, "/u?t="+tok, strings.NewReader("List-Unsubscribe=One-Click"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", ua)
+	w := httptest.NewRecorder()
+	f.l.UnsubscribeHandler().ServeHTTP(w, req)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, consent.ReasonWithdrawn, allowed(t, f.l, "u1", email).Reason)
+
+	// The GPC middleware too.
+	var gpcErr error
+	h := consent.GPC(f.l, consent.GPCOptions{
+		Subject: func(*http.Request) (dataward.SubjectID, bool) { return "u2", true },
+		OnError: func(_ *http.Request, err error) { gpcErr = err },
+	})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	req = httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Sec-GPC", "1")
+	req.Header.Set("User-Agent", ua)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	assert.NoError(t, gpcErr)
+	assert.Equal(t, consent.ReasonWithdrawn, allowed(t, f.l, "u2", ads).Reason)
+}
+
+// TestOneClickUnsubscribeMultipart: RFC 8058 says the one-click POST
+// SHOULD be sent as multipart/form-data (and MAY be sent urlencoded).
+func TestOneClickUnsubscribeMultipart(t *testing.T) {
+	f, tok := subscribed(t)
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	require.NoError(t, mw.WriteField("List-Unsubscribe", "One-Click"))
+	require.NoError(t, mw.Close())
+	req := httptest.NewRequest(http.MethodPost, "/u?t="+tok, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	w := httptest.NewRecorder()
+	f.l.UnsubscribeHandler().ServeHTTP(w, req)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, consent.ReasonWithdrawn, allowed(t, f.l, "u1", email).Reason)
+}
+
+// subscribed returns a ledger in which u1 gave consent to email, and the
+// link token that unsubscribes u1 from it.
+func subscribed(t *testing.T) (fixture, string) {
+	t.Helper()
+	f := newLedger(t, nil)
+	_, err := f.l.Give(context.Background(), give(consent.Choice{Subject: "u1"}))
+	require.NoError(t, err)
+	tok, err := f.l.UnsubscribeToken("u1", email)
+	require.NoError(t, err)
+	return f, tok
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dataward/dataward"
 	"github.com/dataward/dataward/audit"
+	"github.com/dataward/dataward/internal/nanotime"
 	"github.com/dataward/dataward/internal/uuid7"
 )
 
@@ -126,7 +127,7 @@ func newState(snap *snapshot, grants []Grant) *state {
 		}
 		k := userKey{g.Tenant, g.User}
 		st.extra[k] = append(st.extra[k], timedSet{
-			set: role, from: unixNano(g.NotBefore), until: unixNano(g.Expires),
+			set: role, from: nanotime.Of(g.NotBefore), until: nanotime.Of(g.Expires),
 			grant: int32(i), breakGlass: g.BreakGlass,
 		})
 	}

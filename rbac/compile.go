@@ -1,11 +1,11 @@
 package rbac
 
 import (
-	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/dataward/dataward/internal/nanotime"
 )
 
 // A snapshot is a compiled policy: flat tables in which a check is a few
@@ -75,27 +75,6 @@ type timedSet struct {
 func (t *timedSet) active(now int64) bool {
 	return (t.from == 0 || now >= t.from) && (t.until == 0 || now < t.until)
 }
-
-// unixNano returns t in Unix nanoseconds, or 0 for the zero time
-// (unbounded). A time an int64 cannot hold (before 1678 or after 2262) is
-// held as the least or the greatest, and the Unix epoch as -1, so that
-// neither wraps around nor reads as unbounded.
-func unixNano(t time.Time) int64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.After(maxUnixNano):
-		return math.MaxInt64
-	case t.Before(minUnixNano):
-		return math.MinInt64
-	}
-	if n := t.UnixNano(); n != 0 {
-		return n
-	}
-	return -1
-}
-
-var maxUnixNano, minUnixNano = time.Unix(0, math.MaxInt64), time.Unix(0, math.MinInt64)
 
 // compile builds the snapshot of a valid policy.
 func compile(p *Policy) *snapshot {
@@ -221,7 +200,7 @@ func compile(p *Policy) *snapshot {
 		t := tenant(a.Tenant)
 		if !a.NotBefore.IsZero() || !a.Expires.IsZero() {
 			for _, name := range a.Roles {
-				s.timed[k] = append(s.timed[k], timedSet{set: s.role(a.Tenant, name), from: unixNano(a.NotBefore), until: unixNano(a.Expires), grant: -1})
+				s.timed[k] = append(s.timed[k], timedSet{set: s.role(a.Tenant, name), from: nanotime.Of(a.NotBefore), until: nanotime.Of(a.Expires), grant: -1})
 			}
 			continue
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -574,10 +573,12 @@ func (l *Logger) gapRecord(n int64) *pending {
 }
 
 // store1 stores one batch, following each event's policy on failure. If
-// the batch holds mine, the flushing caller's own Durable event, and must
-// be retried, store1 hands the retries, and the flushing role with them, to
-// a new goroutine, so that the caller can stop waiting when its context
-// ends; it then reports true, and mine.done carries the outcome.
+// the batch must be retried and mine is not nil (the caller of Record that
+// flushes), store1 hands the retries, and the flushing role with them, to
+// a new goroutine, so that the caller neither works for others while the
+// store is down nor waits past its context; it then reports true, and
+// mine.done carries the outcome unless mine was already delivered (a
+// FailClosed event that failed, whose caller reads mine.err).
 func (l *Logger) store1(batch []*pending, mine *pending) (handedOff bool) {
 	ctx := context.Background()
 	for attempt := 0; ; attempt++ {
@@ -602,8 +603,13 @@ func (l *Logger) store1(batch []*pending, mine *pending) (handedOff bool) {
 		if l.opts.OnError != nil {
 			l.opts.OnError(fmt.Errorf("audit: storing %d durable events, will retry: %w", len(batch), err))
 		}
-		if mine != nil && slices.Contains(batch, mine) {
-			if mine.done == nil {
+		if mine != nil {
+			// The flushing caller does not wait for the store to come
+			// back: not for its own Durable event (it waits on mine.done,
+			// and can stop when its context ends), nor for others' when
+			// its own was already delivered (a FailClosed event, which
+			// failed just now, or one stored earlier).
+			if !mine.delivered() && mine.done == nil {
 				mine.done = mine.ch() // before anyone can deliver to it
 			}
 			go l.retry(batch)

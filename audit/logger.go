@@ -399,7 +399,7 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 	l.signalGrown()
 	l.mu.Unlock()
 	if lead {
-		l.flush(p)
+		l.flush(ctx, p)
 		if p.done == nil { // stored, or failed, by this caller's own flush
 			err := p.err
 			p.free()
@@ -460,8 +460,16 @@ func (l *Logger) prepare(ctx context.Context, e *Event, id *[36]byte) (now time.
 // flush is run by the one caller that holds the flushing role: it stores
 // the queue in batches until the queue is empty or, once until its own
 // event (mine, nil for none) is stored, hands the role to a new goroutine
-// so that no caller works for others for ever.
-func (l *Logger) flush(mine *pending) {
+// so that no caller works for others for ever. ctx is the context of
+// mine's caller: should it end while the role waits for a Sync, the role
+// is handed on too, and the caller stops waiting.
+func (l *Logger) flush(ctx context.Context, mine *pending) {
+	var stop func() bool // stops the wake-up registered on ctx, if any
+	defer func() {
+		if stop != nil {
+			stop()
+		}
+	}()
 	for {
 		l.mu.Lock()
 		// With a SyncStore, the events queued now cannot be made durable
@@ -474,11 +482,26 @@ func (l *Logger) flush(mine *pending) {
 		// yet durable stays within two batches (the one being synced,
 		// and the next), and the queue within BufferSize, however slow
 		// (or failing) the Syncs are.
-		for !l.closed && (mine == nil || !mine.delivered()) &&
+		for !l.closed && (mine == nil || !mine.delivered()) && (mine == nil || ctx.Err() == nil) &&
 			(len(l.toSync) > 0 || l.syncSize > 0 && len(l.queue) < l.enoughQueued()) {
+			if mine != nil && stop == nil && ctx.Done() != nil {
+				stop = context.AfterFunc(ctx, func() {
+					l.mu.Lock()
+					l.grown.Broadcast()
+					l.mu.Unlock()
+				})
+			}
 			l.waitingRoom = true
 			l.grown.Wait()
 			l.waitingRoom = false
+		}
+		if mine != nil && mine.done != nil && !mine.delivered() && ctx.Err() != nil {
+			// The caller stops waiting (Record returns ctx's error);
+			// whoever flushes next stores its event, and delivers to
+			// mine.done.
+			l.mu.Unlock()
+			go l.flush(context.Background(), nil)
+			return
 		}
 		if len(l.queue) == 0 && l.dropped == 0 {
 			l.flushing = false
@@ -489,7 +512,7 @@ func (l *Logger) flush(mine *pending) {
 		if mine != nil && mine.delivered() && len(l.queue) > 0 {
 			// Our event is stored: pass the work on.
 			l.mu.Unlock()
-			go l.flush(nil)
+			go l.flush(context.Background(), nil)
 			return
 		}
 		n := min(len(l.queue), l.opts.MaxBatch)
@@ -555,7 +578,7 @@ func (l *Logger) flushBuffered() {
 	}
 	l.flushing = true
 	l.mu.Unlock()
-	l.flush(nil)
+	l.flush(context.Background(), nil)
 }
 
 // gapRecord is the event that counts n dropped events.
@@ -748,7 +771,7 @@ func (l *Logger) wakeClose() {
 // queue: the flushing role came with the batch.
 func (l *Logger) retry(batch []*pending) {
 	l.store1(batch, nil)
-	l.flush(nil)
+	l.flush(context.Background(), nil)
 }
 
 // Close stores every queued event (and a gap record if events were
@@ -773,7 +796,7 @@ func (l *Logger) Close(ctx context.Context) error {
 		if !l.flushing && (len(l.queue) > 0 || l.dropped > 0) {
 			l.flushing = true
 			l.mu.Unlock()
-			l.flush(nil)
+			l.flush(context.Background(), nil)
 			continue
 		}
 		if !l.flushing && !l.syncing {

@@ -89,7 +89,9 @@ func (l *Logger) protect(ctx context.Context, field string, s Sensitivity, subje
 }
 
 // protectEvent replaces every non-public field of e by its stored form. It
-// works on a copy of the slices it changes; e's own are left alone.
+// works on copies of e's slices, changed or not: e's own are left alone,
+// and e, queued, holds no memory of the caller's, who may reuse it once
+// Record returns (at once, for a Buffered event).
 func (l *Logger) protectEvent(ctx context.Context, e *Event) error {
 	subject := e.Subject
 	var err error
@@ -103,7 +105,12 @@ func (l *Logger) protectEvent(ctx context.Context, e *Event) error {
 	set(FieldActorUserAgent, l.sens.actorUserAgent, &e.Actor.UserAgent)
 	set(FieldResourceID, l.sens.resourceID, &e.Resource.ID)
 	set(FieldReason, l.sens.reason, &e.Reason)
-	if len(e.Changes) > 0 && l.sens.changes != Public {
+	if len(e.Actor.Roles) > 0 {
+		e.Actor.Roles = slices.Clone(e.Actor.Roles)
+	}
+	if len(e.Changes) > 0 && l.sens.changes == Public {
+		e.Changes = slices.Clone(e.Changes)
+	} else if len(e.Changes) > 0 {
 		changes := make([]Change, len(e.Changes))
 		for i, c := range e.Changes {
 			field := "change." + c.Field
@@ -118,7 +125,11 @@ func (l *Logger) protectEvent(ctx context.Context, e *Event) error {
 		}
 		e.Changes = changes
 	}
-	if slices.ContainsFunc(e.Metadata, func(a Attr) bool { return a.Sensitivity != Public && a.Value != "" }) {
+	if !slices.ContainsFunc(e.Metadata, func(a Attr) bool { return a.Sensitivity != Public && a.Value != "" }) {
+		if len(e.Metadata) > 0 {
+			e.Metadata = slices.Clone(e.Metadata)
+		}
+	} else {
 		md := make([]Attr, len(e.Metadata))
 		for i, a := range e.Metadata {
 			if err == nil {

@@ -77,6 +77,29 @@ func encodeRecord(dst []byte, index int64, e *Event, id []byte) []byte {
 	return dst
 }
 
+// encodedSize is the length of encodeRecord's encoding of e, with an ID
+// of idLen bytes, at the largest index: what [MaxEventSize] bounds.
+func encodedSize(e *Event, idLen int) int {
+	str := func(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
+	n := len(encodingMagic) + binary.MaxVarintLen64 + uvarintLen(uint64(idLen)) + idLen + binary.MaxVarintLen64
+	n += str(e.Class) + str(e.Action) + str(e.Actor.ID) + str(string(e.Actor.Kind)) + str(e.Actor.Tenant)
+	n += uvarintLen(uint64(len(e.Actor.Roles)))
+	for _, r := range e.Actor.Roles {
+		n += str(r)
+	}
+	n += str(e.Actor.SourceIP) + str(e.Actor.UserAgent) + str(string(e.Subject)) + str(e.Resource.Type) +
+		str(e.Resource.ID) + str(string(e.Outcome)) + str(e.Reason)
+	n += uvarintLen(uint64(len(e.Changes)))
+	for _, c := range e.Changes {
+		n += str(c.Field) + str(c.Before) + str(c.After)
+	}
+	n += str(e.RequestID) + str(e.TraceID) + uvarintLen(uint64(len(e.Metadata)))
+	for _, a := range e.Metadata {
+		n += str(a.Key) + 1 + str(a.Value)
+	}
+	return n
+}
+
 func appendString(dst []byte, s string) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)

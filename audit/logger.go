@@ -454,6 +454,14 @@ func (l *Logger) prepare(ctx context.Context, e *Event, id *[36]byte) (now time.
 	if err := l.protectEvent(ctx, e); err != nil {
 		return now, genID, fmt.Errorf("audit: record %q: protect fields: %w", e.Action, err)
 	}
+	idLen := len(e.ID)
+	if genID {
+		idLen = len(id)
+	}
+	if n := encodedSize(e, idLen); n > MaxEventSize {
+		return now, genID, (&dataward.ValidationError{Package: "audit"}).Add("event",
+			fmt.Sprintf("is %d bytes when stored, more than %d", n, MaxEventSize)).Err()
+	}
 	return now, genID, nil
 }
 

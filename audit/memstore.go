@@ -364,7 +364,10 @@ func (s *MemStore) ReadEntries(ctx context.Context, start int64, n int) ([]Entry
 	if start >= s.entries.len() {
 		return nil, nil
 	}
-	end := min(start+int64(n), s.entries.len())
+	end := s.entries.len()
+	if int64(n) < end-start { // not start+n, which may overflow
+		end = start + int64(n)
+	}
 	out := make([]Entry, 0, end-start)
 	for i := start; i < end; i++ {
 		out = append(out, own(s.entries.at(i)))

@@ -402,6 +402,9 @@ func (s *MemStore) Query(ctx context.Context, f Filter) ([]Entry, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if f.After >= s.entries.len() { // f.After+1 may overflow
+		return nil, nil
+	}
 	start := max(f.After+1, 0)
 	var out []Entry
 	for i := start; i < s.entries.len() && len(out) < f.Limit; i++ {

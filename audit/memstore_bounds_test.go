@@ -25,3 +25,16 @@ func TestMemStoreReadEntriesToTheEnd(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, entries, 2)
 }
+
+// Query with After = math.MaxInt64 matches nothing: no entry has a larger
+// index (After+1 must not wrap around to the start of the log).
+func TestMemStoreQueryAfterMaxInt64(t *testing.T) {
+	store := audit.NewMemStore()
+	l, err := audit.New(store, &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+	require.NoError(t, l.Record(ctx, audit.Event{Action: "auth.login"}))
+	require.NoError(t, l.Close(ctx))
+	entries, err := store.Query(ctx, audit.Filter{After: math.MaxInt64, Limit: 10})
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+}

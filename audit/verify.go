@@ -120,6 +120,12 @@ func (v *verifier) run() (VerifyReport, error) {
 		if err != nil {
 			return report, err
 		}
+		if len(entries) == 0 {
+			// The store's size says more entries follow, but none does:
+			// the last ones were removed, and not the size.
+			return report, &DamageError{Index: start, Kind: Truncated,
+				Detail: fmt.Sprintf("the log's size is %d, but its entries end at %d", size, start)}
+		}
 		window = append(window[:0], entries...)
 		if len(window) > n {
 			window = window[:n]

@@ -51,6 +51,9 @@ func TestAuditTamperHarness(t *testing.T) {
 			"UPDATE dataward_audit_entries SET idx = 11 WHERE idx = 40",
 			"UPDATE dataward_audit_entries SET idx = 40 WHERE idx = 1000000",
 		}},
+		{name: "delete the tail rows, not the head", kind: audit.Truncated, at: 50, sql: []string{
+			"DELETE FROM dataward_audit_entries WHERE idx >= 50",
+		}},
 		{name: "truncate the tail", kind: audit.Truncated, at: 50, sql: []string{
 			"DELETE FROM dataward_audit_entries WHERE idx >= 50",
 			"DELETE FROM dataward_audit_checkpoints",

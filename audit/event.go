@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/dataward/dataward"
@@ -122,7 +123,7 @@ func (s Sensitivity) String() string {
 	case Secret:
 		return "secret"
 	}
-	return "Sensitivity(" + string(rune('0'+s)) + ")"
+	return "Sensitivity(" + strconv.Itoa(int(s)) + ")"
 }
 
 // Field names a field of an [Event] whose [Sensitivity] the host chooses

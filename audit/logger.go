@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dataward/dataward/internal/uuid7"
 
@@ -293,6 +296,10 @@ func New(store Store, opts *Options) (*Logger, error) {
 	}
 	if o.DefaultPolicy > Buffered {
 		ve.Add("Options.DefaultPolicy", "is unknown")
+	}
+	if o.Origin != "" && (!utf8.ValidString(o.Origin) || strings.ContainsFunc(o.Origin, unicode.IsControl)) {
+		// It is the first line of each checkpoint (see FormatCheckpoint).
+		ve.Add("Options.Origin", "must be one line of valid UTF-8 without control characters")
 	}
 	if err := ve.Err(); err != nil {
 		return nil, err

@@ -170,10 +170,13 @@ func (l *Logger) SubjectKey(subject dataward.SubjectID) string {
 
 // reveal opens the Secret values of a stored event e, sealed for subject,
 // in place. Values whose subject was shredded become [Erased]; values it
-// cannot open because subject is unknown become [Sealed].
+// cannot open because subject is unknown become [Sealed]. Only values
+// stored as Secret are opened (metadata by the sensitivity recorded with
+// it, the other fields by Options.Fields): a Public value that happens to
+// start as a sealed one does is left as recorded.
 func (l *Logger) reveal(ctx context.Context, e *Event, subject dataward.SubjectID) {
-	open := func(field, v string) string {
-		if !strings.HasPrefix(v, sealedPrefix) {
+	open := func(field string, secret bool, v string) string {
+		if !secret || !strings.HasPrefix(v, sealedPrefix) {
 			return v
 		}
 		if l.sealer == nil || subject == "" {
@@ -189,18 +192,18 @@ func (l *Logger) reveal(ctx context.Context, e *Event, subject dataward.SubjectI
 			return Sealed
 		}
 	}
-	e.Actor.ID = open(string(FieldActorID), e.Actor.ID)
-	e.Actor.SourceIP = open(string(FieldActorIP), e.Actor.SourceIP)
-	e.Actor.UserAgent = open(string(FieldActorUserAgent), e.Actor.UserAgent)
-	e.Resource.ID = open(string(FieldResourceID), e.Resource.ID)
-	e.Reason = open(string(FieldReason), e.Reason)
+	e.Actor.ID = open(string(FieldActorID), l.sens.actorID == Secret, e.Actor.ID)
+	e.Actor.SourceIP = open(string(FieldActorIP), l.sens.actorIP == Secret, e.Actor.SourceIP)
+	e.Actor.UserAgent = open(string(FieldActorUserAgent), l.sens.actorUserAgent == Secret, e.Actor.UserAgent)
+	e.Resource.ID = open(string(FieldResourceID), l.sens.resourceID == Secret, e.Resource.ID)
+	e.Reason = open(string(FieldReason), l.sens.reason == Secret, e.Reason)
 	for i, c := range e.Changes {
-		c.Before = open("change."+c.Field+".before", c.Before)
-		c.After = open("change."+c.Field+".after", c.After)
+		c.Before = open("change."+c.Field+".before", l.sens.changes == Secret, c.Before)
+		c.After = open("change."+c.Field+".after", l.sens.changes == Secret, c.After)
 		e.Changes[i] = c
 	}
 	for i, a := range e.Metadata {
-		a.Value = open("metadata."+a.Key, a.Value)
+		a.Value = open("metadata."+a.Key, a.Sensitivity == Secret, a.Value)
 		e.Metadata[i] = a
 	}
 }

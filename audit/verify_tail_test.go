@@ -25,18 +25,12 @@ func (s *headStore) Size(context.Context) (int64, error) { return s.size, nil }
 // Verify reports entries missing at the end of the log as damage, rather
 // than reading for ever from where they end.
 func TestVerifyEntriesEndBeforeSize(t *testing.T) {
-	mem := audit.NewMemStore()
-	l, err := audit.New(mem, &audit.Options{HashKey: make([]byte, 32)})
-	require.NoError(t, err)
-	for range 5 {
-		require.NoError(t, l.Record(ctx, audit.Event{Action: "auth.login"}))
-	}
-	require.NoError(t, l.Close(ctx))
+	mem := loginLog(t, 5)
 	store := &headStore{MemStore: mem, size: 8} // entries 5, 6 and 7 are gone
 
 	vctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	_, err = audit.Verify(vctx, store, nil)
+	_, err := audit.Verify(vctx, store, nil)
 	var de *audit.DamageError
 	require.True(t, errors.As(err, &de), "Verify = %v, want a *DamageError", err)
 	assert.EqualValues(t, 5, de.Index)

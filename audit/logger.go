@@ -190,6 +190,40 @@ type pending struct {
 	// spare is a channel for done that this pending kept from an earlier
 	// use: empty, since its caller received from it.
 	spare chan error
+	// own holds event's copies of the caller's slices (see protectEvent),
+	// kept from one use to the next.
+	own eventSlices
+}
+
+// eventSlices are the slices of an Event that Record copies, since the
+// caller may reuse its own once Record returns: at once for a Buffered
+// event, before it is stored. Kept with a pending from one use to the
+// next, they cost no allocation once it has held events as large.
+type eventSlices struct {
+	roles    []string
+	changes  []Change
+	metadata []Attr
+}
+
+// maxKeptSlice is the longest slice a recycled pending keeps: a rare event
+// with many changes should not pin their memory for as long as the pool
+// keeps the pending.
+const maxKeptSlice = 64
+
+// reset forgets the values s holds, so that a recycled pending pins no
+// personal data, and drops slices longer than maxKeptSlice.
+func (s *eventSlices) reset() {
+	s.roles = resetSlice(s.roles)
+	s.changes = resetSlice(s.changes)
+	s.metadata = resetSlice(s.metadata)
+}
+
+func resetSlice[T any](s []T) []T {
+	if cap(s) > maxKeptSlice {
+		return nil
+	}
+	clear(s)
+	return s[:0]
 }
 
 // pendings recycles pending events, which are large: a Record that
@@ -222,6 +256,7 @@ func (p *pending) free() {
 		spare = p.done
 	}
 	p.event, p.policy, p.now, p.err, p.done, p.spare, p.genID = Event{}, 0, time.Time{}, nil, nil, spare, false
+	p.own.reset()
 	p.finished.Store(false)
 	pendings.Put(p)
 }
@@ -354,7 +389,7 @@ func New(store Store, opts *Options) (*Logger, error) {
 func (l *Logger) Record(ctx context.Context, e Event) error {
 	p := newPending(e) // the one copy of e; prepared in place
 	var err error
-	if p.now, p.genID, err = l.prepare(ctx, &p.event, &p.id); err != nil {
+	if p.now, p.genID, err = l.prepare(ctx, p); err != nil {
 		p.free()
 		return err
 	}
@@ -424,10 +459,12 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 	}
 }
 
-// prepare fills in, checks and protects e. A missing ID is made in id, and
-// reported by genID (e.ID stays ""; encodeRecord writes id in its place).
-// It returns the clock reading it took for a missing ID or Time, if any.
-func (l *Logger) prepare(ctx context.Context, e *Event, id *[36]byte) (now time.Time, genID bool, err error) {
+// prepare fills in, checks and protects p's event. A missing ID is made in
+// p.id, and reported by genID (the event's ID stays ""; encodeRecord writes
+// p.id in its place). It returns the clock reading it took for a missing
+// ID or Time, if any.
+func (l *Logger) prepare(ctx context.Context, p *pending) (now time.Time, genID bool, err error) {
+	e, id := &p.event, &p.id
 	if e.ID == "" || e.Time.IsZero() {
 		now = l.opts.Clock.Now()
 		if e.ID == "" {
@@ -458,7 +495,7 @@ func (l *Logger) prepare(ctx context.Context, e *Event, id *[36]byte) (now time.
 			}
 		}
 	}
-	if err := l.protectEvent(ctx, e); err != nil {
+	if err := l.protectEvent(ctx, e, &p.own); err != nil {
 		return now, genID, fmt.Errorf("audit: record %q: protect fields: %w", e.Action, err)
 	}
 	idLen := len(e.ID)

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"hash"
-	"slices"
 	"strings"
 	"sync"
 
@@ -89,10 +88,11 @@ func (l *Logger) protect(ctx context.Context, field string, s Sensitivity, subje
 }
 
 // protectEvent replaces every non-public field of e by its stored form. It
-// works on copies of e's slices, changed or not: e's own are left alone,
-// and e, queued, holds no memory of the caller's, who may reuse it once
-// Record returns (at once, for a Buffered event).
-func (l *Logger) protectEvent(ctx context.Context, e *Event) error {
+// copies e's slices into own, changed or not, and points e at the copies:
+// the caller's are left alone, and e, queued, holds no memory of the
+// caller's, who may reuse it once Record returns (at once, for a Buffered
+// event).
+func (l *Logger) protectEvent(ctx context.Context, e *Event, own *eventSlices) error {
 	subject := e.Subject
 	var err error
 	set := func(field Field, s Sensitivity, v *string) {
@@ -106,38 +106,33 @@ func (l *Logger) protectEvent(ctx context.Context, e *Event) error {
 	set(FieldResourceID, l.sens.resourceID, &e.Resource.ID)
 	set(FieldReason, l.sens.reason, &e.Reason)
 	if len(e.Actor.Roles) > 0 {
-		e.Actor.Roles = slices.Clone(e.Actor.Roles)
+		own.roles = append(own.roles[:0], e.Actor.Roles...)
+		e.Actor.Roles = own.roles
 	}
-	if len(e.Changes) > 0 && l.sens.changes == Public {
-		e.Changes = slices.Clone(e.Changes)
-	} else if len(e.Changes) > 0 {
-		changes := make([]Change, len(e.Changes))
-		for i, c := range e.Changes {
-			field := "change." + c.Field
-			s := l.sens.changes
-			if err == nil {
-				c.Before, err = l.protect(ctx, field+".before", s, subject, c.Before)
+	if len(e.Changes) > 0 {
+		own.changes = append(own.changes[:0], e.Changes...)
+		e.Changes = own.changes
+		if s := l.sens.changes; s != Public {
+			for i := range e.Changes {
+				c := &e.Changes[i]
+				field := "change." + c.Field
+				if err == nil {
+					c.Before, err = l.protect(ctx, field+".before", s, subject, c.Before)
+				}
+				if err == nil {
+					c.After, err = l.protect(ctx, field+".after", s, subject, c.After)
+				}
 			}
-			if err == nil {
-				c.After, err = l.protect(ctx, field+".after", s, subject, c.After)
-			}
-			changes[i] = c
 		}
-		e.Changes = changes
 	}
-	if !slices.ContainsFunc(e.Metadata, func(a Attr) bool { return a.Sensitivity != Public && a.Value != "" }) {
-		if len(e.Metadata) > 0 {
-			e.Metadata = slices.Clone(e.Metadata)
-		}
-	} else {
-		md := make([]Attr, len(e.Metadata))
-		for i, a := range e.Metadata {
-			if err == nil {
+	if len(e.Metadata) > 0 {
+		own.metadata = append(own.metadata[:0], e.Metadata...)
+		e.Metadata = own.metadata
+		for i := range e.Metadata {
+			if a := &e.Metadata[i]; err == nil && a.Sensitivity != Public && a.Value != "" {
 				a.Value, err = l.protect(ctx, "metadata."+a.Key, a.Sensitivity, subject, a.Value)
 			}
-			md[i] = a
 		}
-		e.Metadata = md
 	}
 	if l.sens.subject != Public {
 		e.Subject = dataward.SubjectID(l.hash(string(FieldSubject), string(subject)))

@@ -59,7 +59,11 @@ func parseDSN(dsn string) (Dialect, string, error) {
 	case dsn == "":
 		return 0, "", errors.New("empty DSN: want a postgres:// URL, sqlite:PATH, a file: URI or a file path")
 	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
-		return Postgres, dsn, nil
+		// pgx reads a URL only if its scheme is in lower case, and
+		// anything else as keyword=value settings: an upper-case scheme
+		// would connect to the default server instead.
+		scheme, rest, _ := strings.Cut(dsn, "://")
+		return Postgres, strings.ToLower(scheme) + "://" + rest, nil
 	case strings.HasPrefix(lower, "sqlite://"):
 		dsn = dsn[len("sqlite://"):]
 	case strings.HasPrefix(lower, "sqlite:"):

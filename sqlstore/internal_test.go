@@ -37,7 +37,7 @@ func TestParseDSN(t *testing.T) {
 		name    string
 	}{
 		{"postgres://u@h/db", Postgres, "postgres://u@h/db"},
-		{"PostgreSQL://u@h/db?sslmode=disable", Postgres, "PostgreSQL://u@h/db?sslmode=disable"},
+		{"PostgreSQL://u@h/db?sslmode=disable", Postgres, "postgresql://u@h/db?sslmode=disable"},
 		{"sqlite:/var/x.db", SQLite, "/var/x.db?" + defaults},
 		{"sqlite:///var/x.db", SQLite, "/var/x.db?" + defaults},
 		{"sqlite://rel/x.db", SQLite, "rel/x.db?" + defaults},

@@ -747,15 +747,49 @@ type filterFields uint
 // The conditions of Query that the database tests, in the order of their
 // bits: those on indexed columns. The two on time compare with the bound
 // rounded up to the microsecond, which selects the same stored times as
-// comparing with the bound itself.
+// comparing with the bound itself; a bound beyond the times the column
+// can hold is no condition, or one that nothing meets (see timeBounds).
 var filterConds = []struct {
 	sql string
-	arg func(d Dialect, f audit.Filter) any // nil: the field is zero
+	arg func(d Dialect, f audit.Filter, b timeBounds) any // nil: no condition
 }{
-	{"time >= ?", func(d Dialect, f audit.Filter) any { return d.timeArg(ceilMicro(f.From)) }},
-	{"time < ?", func(d Dialect, f audit.Filter) any { return d.timeArg(ceilMicro(f.To)) }},
-	{"actor_id = ?", func(_ Dialect, f audit.Filter) any { return nonEmpty(f.ActorID) }},
-	{"subject = ?", func(_ Dialect, f audit.Filter) any { return nonEmpty(f.Subject) }},
+	{"time >= ?", func(_ Dialect, _ audit.Filter, b timeBounds) any { return b.from }},
+	{"time < ?", func(_ Dialect, _ audit.Filter, b timeBounds) any { return b.to }},
+	{"actor_id = ?", func(_ Dialect, f audit.Filter, _ timeBounds) any { return nonEmpty(f.ActorID) }},
+	{"subject = ?", func(_ Dialect, f audit.Filter, _ timeBounds) any { return nonEmpty(f.Subject) }},
+}
+
+// timeBounds are the arguments of Query's conditions on time: nil for
+// none.
+type timeBounds struct{ from, to any }
+
+// queryTimeBounds converts the bounds of f on time into arguments for
+// the column, and reports whether no time the column can hold meets
+// them. A zero bound is none. Any other is rounded up to the microsecond
+// and, if it lies beyond the range of the column's times (where binding
+// it would overflow, or make the database fail), replaced by what it
+// means there: no condition, or one that nothing meets.
+func queryTimeBounds(d Dialect, f audit.Filter) (b timeBounds, empty bool) {
+	// lo and hi are whole microseconds: a bound lies beyond them exactly
+	// when it does once rounded up.
+	lo, hi := d.timeRange()
+	if !f.From.IsZero() {
+		switch {
+		case f.From.After(hi):
+			return b, true
+		case f.From.After(lo):
+			b.from = d.instantArg(ceilMicro(f.From))
+		}
+	}
+	if !f.To.IsZero() {
+		switch {
+		case !f.To.After(lo):
+			return b, true
+		case !f.To.After(hi):
+			b.to = d.instantArg(ceilMicro(f.To))
+		}
+	}
+	return b, false
 }
 
 // fieldsMatch reports whether e passes the conditions of f on the fields
@@ -805,10 +839,14 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 		return nil, fmt.Errorf("sqlstore: query audit log: Limit must be positive, not %d", f.Limit)
 	}
 	d := s.db.dialect
+	bounds, empty := queryTimeBounds(d, f)
+	if empty {
+		return nil, nil
+	}
 	args := []any{max(f.After, -1)}
 	var fields filterFields
 	for i, c := range filterConds {
-		if arg := c.arg(d, f); arg != nil {
+		if arg := c.arg(d, f, bounds); arg != nil {
 			fields |= 1 << i
 			args = append(args, arg)
 		}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -153,6 +154,17 @@ func (d Dialect) instantArg(t time.Time) any {
 		return t.UnixMicro()
 	}
 	return t.UTC().Truncate(time.Microsecond)
+}
+
+// timeRange returns the earliest and the latest instant, to the
+// microsecond, that a {{TIMESTAMP}} column can hold: on SQLite, those of
+// 64-bit Unix microseconds; on PostgreSQL, those of timestamptz.
+func (d Dialect) timeRange() (lo, hi time.Time) {
+	if d == Postgres {
+		return time.Date(-4713, 11, 24, 0, 0, 0, 0, time.UTC),
+			time.Date(294277, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Microsecond)
+	}
+	return time.UnixMicro(math.MinInt64).UTC(), time.UnixMicro(math.MaxInt64).UTC()
 }
 
 // timeCol scans a {{TIMESTAMP}} column of either dialect into a UTC time;

@@ -322,13 +322,18 @@ func newAuditStore(db *DB) *AuditStore {
 // stored hashes and is consecutive; it then inserts the entries and hashes,
 // many rows per statement, and commits. If b starts anywhere but at the end
 // of the log, the error matches [audit.ErrConflict]; on any error nothing
-// is stored.
+// is stored, but for one: once the commit is made, a failed sync of the
+// SQLite write-ahead log (see [AuditStore.Sync]) leaves b stored, and
+// visible, but perhaps not durable. A context that ends after the commit
+// no longer matters.
 func (s *AuditStore) Append(ctx context.Context, b audit.Batch) error {
 	deferred, err := s.appendUnsynced(ctx, b)
 	if err != nil || !deferred {
 		return err
 	}
-	return s.Sync(ctx)
+	// b is committed: an error now would tell the caller it was not
+	// stored. A sync cannot be interrupted anyway.
+	return s.Sync(context.WithoutCancel(ctx))
 }
 
 // AppendUnsynced stores b as [AuditStore.Append] does, but may return

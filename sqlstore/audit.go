@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/bits"
 	"os"
 	"slices"
@@ -713,9 +714,13 @@ func (s *AuditStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Ha
 func (s *AuditStore) readHashes(ctx context.Context, indexes []int64) (map[int64]tlog.Hash, error) {
 	// The hash at storage index x was stored with the entry that completed
 	// its subtree: the last leaf of subtree k at its level.
+	// No entry's hashes reach math.MaxInt64 (the first hash of entry
+	// 1<<62 has that index, and those after it overflow), and
+	// tlog.SplitStoredHashIndex never returns for it: like a negative
+	// index, it is not found.
 	entries := make([]int64, 0, len(indexes))
 	for _, x := range indexes {
-		if x >= 0 {
+		if x >= 0 && x < math.MaxInt64 {
 			level, k := tlog.SplitStoredHashIndex(x)
 			entries = append(entries, (k+1)<<level-1)
 		}

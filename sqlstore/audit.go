@@ -850,7 +850,9 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 	}
 	d := s.db.dialect
 	bounds, empty := queryTimeBounds(d, f)
-	if empty {
+	if empty || !d.textOK(f.ActorID) || !d.textOK(f.Subject) {
+		// No entry can match: none has such a time, or holds such text
+		// (Append refuses what the database cannot store as text).
 		return nil, nil
 	}
 	args := []any{max(f.After, -1)}

@@ -78,6 +78,11 @@ func parseDSN(dsn string) (Dialect, string, error) {
 			return 0, "", errors.New("DSN looks like PostgreSQL key=value settings: use a postgres:// URL (or sqlite:PATH for a file whose name contains '=')")
 		}
 	}
+	if len(dsn) >= 5 && strings.EqualFold(dsn[:5], "file:") {
+		// SQLite reads a URI only if its scheme is in lower case, and
+		// anything else as a file name: File::memory: would be a file.
+		dsn = "file:" + dsn[5:]
+	}
 	path, _, _ := strings.Cut(dsn, "?")
 	if path == "" || path == "file:" {
 		return 0, "", errors.New("SQLite DSN has no file path")

@@ -2,6 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,4 +46,27 @@ func TestOpenPostgresUpperCaseScheme(t *testing.T) {
 	var schema string
 	require.NoError(t, db.SQL().QueryRow("SELECT current_schema()").Scan(&schema))
 	require.Contains(t, dsn, schema)
+}
+
+// parseDSN takes file: in any case, as SQLite URIs, which SQLite reads only
+// with a lower-case scheme: FILE:/path failed to open, and File::memory:
+// made a file of that name in the working directory, shared by a pool of
+// many connections, instead of a database in memory.
+func TestOpenSQLiteFileSchemeCase(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	ctx := context.Background()
+	path := dir + "/a.db"
+	db, err := Open(ctx, "FILE:"+path+"?mode=rwc", nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	_, err = os.Stat(path)
+	require.NoError(t, err, "the database is the file the URI names")
+
+	db, err = Open(ctx, "File::memory:", nil)
+	require.NoError(t, err)
+	require.Equal(t, 1, db.SQL().Stats().MaxOpenConnections, "an in-memory database keeps its one connection")
+	require.NoError(t, db.Close())
+	_, err = os.Stat(filepath.Join(dir, "File::memory:"))
+	require.ErrorIs(t, err, fs.ErrNotExist, "no file for an in-memory database")
 }

@@ -40,6 +40,10 @@
 //
 // [Sweeper.PlaceHold] holds a subject, a record or a whole category, with
 // a reason and an optional end; a held record is never disposed of.
+// Shredding a subject makes all of its sealed data unreadable, wherever
+// it is kept, so a [Shred] policy shreds no subject while a hold covers
+// any of its records, in any data set of the schedule: the subject's
+// records due under that policy are reported held by that hold.
 //
 // # Receipts and metrics
 //

@@ -95,7 +95,12 @@ const (
 	Anonymise Action = "anonymise"
 	// Shred crypto-shreds the record's subject through the Sweeper's
 	// [Shredder] (a pii.Keyring): every copy of the subject's encrypted
-	// data, in back-ups too, becomes unreadable.
+	// data, in back-ups too, becomes unreadable. The target marks the
+	// records first, and only the subjects of those it marked are shredded
+	// (one whose record came alive meanwhile keeps its data); a subject
+	// some record of which a hold covers, in any data set, is not
+	// shredded. Should the process stop in between, the next sweep of the
+	// data set shreds what was left.
 	Shred Action = "shred"
 )
 

@@ -134,6 +134,24 @@ func propertyRound(t *testing.T, seed uint64) int {
 	for _, p := range sched.Policies {
 		pol[p.Dataset] = p
 	}
+	// Shredding a subject makes all of its data unreadable: a Shred
+	// policy keeps every record of a subject some record of which a hold
+	// covers, by its ID or by its data set's category, in any data set.
+	covers := func(h retention.Hold, category string) bool {
+		return h.Category == category || len(category) > len(h.Category) && category[:len(h.Category)+1] == h.Category+"."
+	}
+	shredHeld := map[dataward.SubjectID]bool{}
+	for _, h := range holds {
+		if !h.Until.IsZero() && !now.Before(h.Until) {
+			continue
+		}
+		for _, r := range records {
+			if r.Subject != "" && (h.Record != "" && h.Dataset == r.dataset && h.Record == r.ID ||
+				h.Category != "" && covers(h, pol[r.dataset].Category)) {
+				shredHeld[r.Subject] = true
+			}
+		}
+	}
 	want := map[string][]string{}
 	mustStay := map[string]bool{}
 	for _, r := range records {
@@ -162,8 +180,9 @@ func propertyRound(t *testing.T, seed uint64) int {
 			}
 			held = held || h.Subject != "" && h.Subject == r.Subject ||
 				h.Record != "" && h.Dataset == r.dataset && h.Record == r.ID ||
-				h.Category != "" && (h.Category == p.Category || len(p.Category) > len(h.Category) && p.Category[:len(h.Category)+1] == h.Category+".")
+				h.Category != "" && covers(h, p.Category)
 		}
+		held = held || p.Action == retention.Shred && shredHeld[r.Subject]
 		if due && !held {
 			want[r.dataset] = append(want[r.dataset], r.ID)
 		} else {
@@ -171,8 +190,27 @@ func propertyRound(t *testing.T, seed uint64) int {
 		}
 	}
 
+	crash := errors.New("crash")
+	// What must be shredded: the subjects of the records of Shred
+	// policies that go, and no subject with data held.
+	wantShred := map[dataward.SubjectID]bool{}
+	for _, r := range records {
+		if pol[r.dataset].Action == retention.Shred && r.Subject != "" && slices.Contains(want[r.dataset], r.ID) {
+			wantShred[r.Subject] = true
+		}
+	}
+	shredded := map[dataward.SubjectID]bool{}
+	shredFails := 0 // the crash run's shredder fails at this call (0: never)
+	shredCalls := 0
+	shredder := retention.ShredderFunc(func(_ context.Context, s dataward.SubjectID) error {
+		if shredCalls++; shredCalls == shredFails {
+			return crash
+		}
+		shredded[s] = true
+		return nil
+	})
 	opts := &retention.Options{Clock: &clock{t: now}, BatchSize: 1 + rng.IntN(50), HashKey: hashKey, Owner: "a", LeaseTTL: time.Minute,
-		Shredder: retention.ShredderFunc(func(context.Context, dataward.SubjectID) error { return nil })}
+		Shredder: shredder}
 	sw, err := retention.New(stores[0], sched, targets, opts)
 	require.NoError(t, err)
 	plan, err := sw.Plan(ctx)
@@ -188,18 +226,21 @@ func propertyRound(t *testing.T, seed uint64) int {
 		}
 		require.Empty(t, countingOf(targets[p.Dataset]).twice())
 	}
+	require.Equal(t, wantShred, shredded, "round %d: the subjects shredded", seed)
 
-	// The same again, crashing at a random batch and finished by another
+	// The same again, crashing at a random batch, or between a batch's
+	// disposal and its subjects' shredding, and finished by another
 	// sweeper after the lease expires.
 	crashTargets := map[string]retention.Target{}
 	counted := map[string]*counting{}
 	crashAt := 1 + rng.IntN(6)
 	batches := 0
-	crash := errors.New("crash")
+	clear(shredded)
+	shredCalls, shredFails = 0, rng.IntN(2)*(1+rng.IntN(8))
 	for ds, twin := range twins {
 		c := newCounting(twin)
 		c.fail = func(retention.Batch) error {
-			if batches++; batches == crashAt {
+			if batches++; batches == crashAt && shredFails >= 0 {
 				return crash
 			}
 			return nil
@@ -216,12 +257,14 @@ func propertyRound(t *testing.T, seed uint64) int {
 		require.ErrorIs(t, err, crash)
 	}
 	c.Add(time.Minute)
+	shredFails = -1 // the second sweeper neither crashes nor fails to shred
 	o2 := o1
 	o2.Owner = "b"
 	second, err := retention.New(stores[1], sched, crashTargets, &o2)
 	require.NoError(t, err)
 	_, err = second.Sweep(ctx)
 	require.NoError(t, err)
+	require.Equal(t, wantShred, shredded, "round %d: the subjects shredded after a crash", seed)
 	for _, p := range sched.Policies {
 		require.Empty(t, counted[p.Dataset].twice(), "round %d: disposed of twice after a crash", seed)
 		var got []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -319,15 +320,17 @@ func (hs *holdSet) category(c string) string {
 // none reports whether no hold can cover a record of dataset, other than
 // one on its category: no subject holds and no record holds in dataset.
 func (hs *holdSet) none(dataset string) bool {
-	if len(hs.subjects) > 0 {
-		return false
-	}
+	return len(hs.subjects) == 0 && !hs.anyRecord(dataset)
+}
+
+// anyRecord reports whether a hold covers a record of dataset by its ID.
+func (hs *holdSet) anyRecord(dataset string) bool {
 	for k := range hs.records {
 		if k[0] == dataset {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func (hs *holdSet) record(dataset string, c Candidate) string {
@@ -381,6 +384,11 @@ func (s *Sweeper) sweepPolicy(ctx context.Context, i int, now time.Time, hs *hol
 			// A fresh context: release even when ctx was cancelled.
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
+			if p.Action == Shred {
+				// The intent stays kept if the sweep failed: only
+				// its lease ends.
+				_ = s.store.ReleaseLease(rctx, intentName(p.Dataset), s.owner)
+			}
 			_ = s.store.ReleaseLease(rctx, name, s.owner)
 		}()
 	}
@@ -399,10 +407,19 @@ func (s *Sweeper) sweepPolicy(ctx context.Context, i int, now time.Time, hs *hol
 	if nd, ok := target.(NextDisposer); ok && !dry && holdAll == "" && hs.none(p.Dataset) && s.opts.MaxPerRun == 0 && p.Action != Shred {
 		w.next = nd
 	}
+	if p.Action == Shred && !dry {
+		if err := w.finishIntent(ctx); err != nil {
+			fail(w.stage, err)
+			return
+		}
+	}
 	if p.Since == SinceEvent {
 		err = w.events(ctx, cur)
 	} else {
 		err = w.records(ctx, "", cur)
+	}
+	if err == nil && p.Action == Shred && !dry {
+		err = w.endIntent(ctx)
 	}
 	if err != nil {
 		fail(w.stage, err)
@@ -436,6 +453,12 @@ type walker struct {
 	// next, if not nil, disposes of the next batch without listing it:
 	// nothing can be held, capped or shredded.
 	next NextDisposer
+	// shredHolds remembers, for a Shred policy, the hold that keeps each
+	// subject looked up so far ("" for none): see shredHold.
+	shredHolds map[dataward.SubjectID]string
+	// intent reports that this sweep holds the data set's shred intent
+	// lease (see setIntent).
+	intent bool
 }
 
 // Cursors: a records walk keeps the last record ID; an events walk keeps
@@ -552,6 +575,11 @@ func (w *walker) records(ctx context.Context, page dataward.SubjectID, after str
 			if hold == "" {
 				hold = w.hs.record(w.p.Dataset, c)
 			}
+			if hold == "" && w.p.Action == Shred {
+				if hold, err = w.shredHold(ctx, c.Subject); err != nil {
+					return err
+				}
+			}
 			if hold != "" {
 				pr.Held = append(pr.Held, HeldRecord{ID: c.ID, Hold: hold})
 				stats.Held++
@@ -662,30 +690,233 @@ func (w *walker) pace(ctx context.Context) error {
 	}
 }
 
-// dispose disposes of one batch: shreds its subjects if the action says
-// so, has the target dispose of it, and writes its receipt.
-func (w *walker) dispose(ctx context.Context, q Query, batch []Candidate) ([]string, error) {
-	w.stage = "disposing"
-	if w.p.Action == Shred {
-		w.stage = "shredding"
-		seen := make(map[dataward.SubjectID]bool)
-		for _, c := range batch {
-			if c.Subject == "" || seen[c.Subject] {
-				continue
+// shredHold returns the hold that keeps a record of subject in any data
+// set of the schedule, or "". Shredding a subject makes all of its sealed
+// data unreadable, wherever it is kept, so a Shred policy must not shred
+// a subject one of whose records a hold covers: by its ID, or by the
+// category of its data set. Only data sets that such a hold covers are
+// listed (the subject's records in each, a page at a time), and each
+// subject once per sweep.
+func (w *walker) shredHold(ctx context.Context, subject dataward.SubjectID) (string, error) {
+	if subject == "" {
+		return "", nil
+	}
+	if hold, ok := w.shredHolds[subject]; ok {
+		return hold, nil
+	}
+	s, hs := w.s, w.hs
+	hold := ""
+	seen := make(map[string]bool)
+	for i := 0; i < len(s.policies) && hold == ""; i++ {
+		p := &s.policies[i]
+		if seen[p.Dataset] {
+			continue
+		}
+		seen[p.Dataset] = true
+		category := hs.category(p.Category)
+		if category == "" && !hs.anyRecord(p.Dataset) {
+			continue
+		}
+		w.stage = "looking for holds on the records of a subject to shred"
+		q := Query{Dataset: p.Dataset, Subjects: []dataward.SubjectID{subject}, Limit: w.q.Limit}
+		for {
+			cands, err := s.targets[i].Candidates(ctx, q)
+			if err != nil {
+				return "", fmt.Errorf("data set %q: %w", p.Dataset, err)
 			}
-			seen[c.Subject] = true
-			if err := w.s.opts.Shredder.Shred(ctx, c.Subject); err != nil {
-				return nil, err
+			for _, c := range cands {
+				if c.Subject != subject {
+					continue
+				}
+				if category != "" {
+					hold = category
+				} else {
+					hold = hs.records[[2]string{p.Dataset, c.ID}]
+				}
+				if hold != "" {
+					break
+				}
 			}
+			if hold != "" || len(cands) < q.Limit {
+				break
+			}
+			q.After = cands[len(cands)-1].ID
 		}
 	}
+	if w.shredHolds == nil {
+		w.shredHolds = make(map[dataward.SubjectID]string)
+	}
+	w.shredHolds[subject] = hold
+	return hold, nil
+}
+
+// dispose disposes of one batch, and writes its receipt. For a Shred
+// policy, the target disposes of the batch first, and only the subjects of
+// the records it disposed of are shredded then: a subject whose record
+// came alive after it was listed (which the target leaves alone) keeps
+// its data. Between the two, the batch is kept as the data set's shred
+// intent (see keepIntent), so that if the process stops after the
+// disposal, before the shredding, the next sweep of the data set shreds
+// what this one could not (finishIntent).
+func (w *walker) dispose(ctx context.Context, q Query, batch []Candidate) ([]string, error) {
+	if w.p.Action == Shred {
+		if err := w.keepIntent(ctx, batch); err != nil {
+			return nil, err
+		}
+	}
+	w.stage = "disposing"
 	b := Batch{Dataset: w.p.Dataset, Action: w.p.Action, Query: q, Records: batch, Fields: w.p.Fields, Now: w.now, hashKey: w.s.opts.HashKey}
 	done, err := w.target.Dispose(ctx, b)
 	done = inBatchOrder(batch, done)
 	if err != nil {
 		return done, err
 	}
+	if w.p.Action == Shred {
+		if err := w.shred(ctx, batch, done); err != nil {
+			return done, fmt.Errorf("%d records were disposed of, but shredding their subjects failed (the next sweep tries again): %w", len(done), err)
+		}
+	}
 	return done, w.disposed(ctx, done)
+}
+
+// shred shreds the subjects of the records of batch whose IDs are in
+// done, each once.
+func (w *walker) shred(ctx context.Context, batch []Candidate, done []string) error {
+	w.stage = "shredding"
+	disposed := make(map[string]bool, len(done))
+	for _, id := range done {
+		disposed[id] = true
+	}
+	seen := make(map[dataward.SubjectID]bool)
+	for _, c := range batch {
+		if c.Subject == "" || seen[c.Subject] || !disposed[c.ID] {
+			continue
+		}
+		seen[c.Subject] = true
+		if err := w.s.opts.Shredder.Shred(ctx, c.Subject); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A Shred policy's intent is the batch it is disposing of, kept under the
+// lease and cursor named intentName(dataset) until the sweep ends: the IDs
+// and subjects of its records, as JSON. (A space cannot occur in a data
+// set's name, so the name is no data set's own.)
+func intentName(dataset string) string { return leasePrefix + dataset + " shredding" }
+
+// intentRecord is a record of an intent. Its strings are kept as bytes
+// (base64 in JSON), which any string survives unchanged: JSON strings
+// would replace invalid UTF-8.
+type intentRecord struct {
+	ID      []byte `json:"id"`
+	Subject []byte `json:"subject"`
+}
+
+// keepIntent keeps batch as the data set's shred intent, before the
+// target disposes of it.
+func (w *walker) keepIntent(ctx context.Context, batch []Candidate) error {
+	w.stage = "keeping the shred intent"
+	recs := make([]intentRecord, 0, len(batch))
+	for _, c := range batch {
+		if c.Subject != "" {
+			recs = append(recs, intentRecord{[]byte(c.ID), []byte(c.Subject)})
+		}
+	}
+	raw, err := json.Marshal(recs)
+	if err != nil {
+		return err
+	}
+	return w.setIntent(ctx, string(raw))
+}
+
+// setIntent keeps raw as the data set's shred intent ("" forgets it),
+// taking or renewing its lease.
+func (w *walker) setIntent(ctx context.Context, raw string) error {
+	s, name := w.s, intentName(w.p.Dataset)
+	now := s.clock.Now()
+	ok, err := s.store.AcquireLease(ctx, name, s.owner, now, now.Add(s.opts.LeaseTTL))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrLeaseLost
+	}
+	w.intent = true
+	return s.store.SetCursor(ctx, name, s.owner, raw, now)
+}
+
+// endIntent forgets the data set's shred intent, once a sweep has shredded
+// all it disposed of, and releases its lease.
+func (w *walker) endIntent(ctx context.Context) error {
+	if !w.intent {
+		return nil // nothing disposed of, nothing left from before
+	}
+	w.stage = "ending the shred intent"
+	return w.setIntent(ctx, "")
+}
+
+// finishIntent finishes what an earlier sweep of the data set left
+// undone: if it stopped between disposing of a batch and shredding the
+// subjects, the intent it kept names that batch. The records of it that
+// the target no longer lists were disposed of, and their subjects are
+// shredded now (again, for those the earlier sweep did shred: that does
+// no harm), unless a hold keeps them.
+func (w *walker) finishIntent(ctx context.Context) error {
+	w.stage = "reading the shred intent"
+	raw, err := w.s.store.Cursor(ctx, intentName(w.p.Dataset))
+	if err != nil || raw == "" {
+		return err
+	}
+	var recs []intentRecord
+	if err := json.Unmarshal([]byte(raw), &recs); err != nil {
+		return fmt.Errorf("the shred intent kept is not valid: %w", err)
+	}
+	w.stage = "finishing the shred intent"
+	var subjects []dataward.SubjectID
+	for _, r := range recs {
+		if s := dataward.SubjectID(r.Subject); !slices.Contains(subjects, s) {
+			subjects = append(subjects, s)
+		}
+	}
+	listed := make(map[string]bool)
+	q := Query{Dataset: w.p.Dataset, Subjects: subjects, Limit: w.q.Limit}
+	for len(subjects) > 0 {
+		cands, err := w.target.Candidates(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, c := range cands {
+			listed[c.ID] = true
+		}
+		if len(cands) < q.Limit {
+			break
+		}
+		q.After = cands[len(cands)-1].ID
+	}
+	var batch []Candidate
+	var done []string
+	for _, r := range recs {
+		c := Candidate{ID: string(r.ID), Subject: dataward.SubjectID(r.Subject)}
+		if listed[c.ID] {
+			continue // not disposed of: left alone, as it came alive
+		}
+		hold := w.hs.subjects[c.Subject]
+		if hold == "" {
+			if hold, err = w.shredHold(ctx, c.Subject); err != nil {
+				return err
+			}
+		}
+		if hold == "" {
+			batch = append(batch, c)
+			done = append(done, c.ID)
+		}
+	}
+	if err := w.shred(ctx, batch, done); err != nil {
+		return err
+	}
+	return w.setIntent(ctx, "")
 }
 
 // disposeNext has the target select and dispose of the next batch after

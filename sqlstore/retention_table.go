@@ -283,9 +283,30 @@ func (tt *TableTarget) textList(xs []string) any {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, x) // valid JSON for printable ASCII and UTF-8
+		b = appendJSONText(b, x)
 	}
 	return string(append(b, ']'))
+}
+
+// appendJSONText appends x to b as a JSON string that SQLite's json_each
+// reads back as exactly x's bytes: quote, backslash and control characters
+// escaped, every other byte (DEL, non-ASCII, bytes that are not UTF-8) as
+// it is. (strconv.Quote's escapes, such as \x01 or \U000e0001, are not
+// JSON.)
+func appendJSONText(b []byte, x string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(x); i++ {
+		switch c := x[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // idCond is a condition that the ID column is one of ids, and its argument.

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dataward/dataward"
 	"github.com/dataward/dataward/breach"
@@ -113,6 +115,11 @@ func (s *BreachStore) Append(ctx context.Context, inc breach.Incident) error {
 	if err := ctx.Err(); err != nil {
 		return storeErr(ctx, "append incident", err)
 	}
+	// JSON cannot hold bytes that are not UTF-8: json.Marshal would store
+	// U+FFFD in their place, an incident other than the one given.
+	if field := invalidUTF8(reflect.ValueOf(inc), "Incident"); field != "" {
+		return fmt.Errorf("sqlstore: append incident: %s is not valid UTF-8", field)
+	}
 	body, err := json.Marshal(utcTimes(inc))
 	if err != nil {
 		return fmt.Errorf("sqlstore: append incident: %w", err)
@@ -131,6 +138,32 @@ func (s *BreachStore) Append(ctx context.Context, inc breach.Incident) error {
 		return fmt.Errorf("sqlstore: append incident: %w: %s version %d is not the next", breach.ErrConflict, inc.ID, inc.Version)
 	}
 	return nil
+}
+
+// invalidUTF8 returns the path of the first string in v (structs, slices
+// and strings) that is not valid UTF-8, or "".
+func invalidUTF8(v reflect.Value, path string) string {
+	switch v.Kind() {
+	case reflect.String:
+		if !utf8.ValidString(v.String()) {
+			return path
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() {
+				if p := invalidUTF8(v.Field(i), path+"."+f.Name); p != "" {
+					return p
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if p := invalidUTF8(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // Versions returns every version of the incident, oldest first, as

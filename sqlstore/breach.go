@@ -75,7 +75,7 @@ func newBreachStore(db *DB) *BreachStore {
 			" WHERE id IN (SELECT id FROM dataward_breach_deliveries WHERE state = 'pending' AND next_at <= ?" +
 			" AND (lease_owner = '' OR lease_until < ?) ORDER BY id LIMIT ?" + claimLock + ")" +
 			" RETURNING " + deliveryColumns),
-		qFinish: d.rebind("UPDATE dataward_breach_deliveries SET state = ?, next_at = ?, lease_owner = '', lease_until = NULL" +
+		qFinish: d.rebind("UPDATE dataward_breach_deliveries SET state = ?, next_at = COALESCE(?, next_at), lease_owner = '', lease_until = NULL" +
 			" WHERE id = ? AND lease_owner = ? AND state = 'pending'"),
 		qReceipt: d.rebind("INSERT INTO dataward_breach_receipts (delivery, attempt, incident, subject, channel, at, ok, detail)" +
 			" VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
@@ -296,8 +296,14 @@ func (s *BreachStore) Finish(ctx context.Context, id, owner string, r breach.Rec
 		r.Detail = strings.ToValidUTF8(strings.ReplaceAll(r.Detail, "\x00", ""), "\uFFFD")
 	}
 	d := s.db.dialect
+	// NextAt changes only for a retry, as in breach.MemStore: a delivered
+	// or failed delivery keeps the time it was last due.
+	var next any
+	if state == breach.Pending {
+		next = d.instantArg(nextAt)
+	}
 	err := s.db.withTx(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, s.qFinish, string(state), d.instantArg(nextAt), id, owner)
+		res, err := q.ExecContext(ctx, s.qFinish, string(state), next, id, owner)
 		if err != nil {
 			return err
 		}

@@ -169,6 +169,10 @@ func invalidUTF8(v reflect.Value, path string) string {
 // Versions returns every version of the incident, oldest first, as
 // [breach.Store] specifies.
 func (s *BreachStore) Versions(ctx context.Context, id string) ([]breach.Incident, error) {
+	if err := ctx.Err(); err == nil && !s.db.dialect.textOK(id) {
+		// No incident can have an ID the database cannot store.
+		return nil, fmt.Errorf("sqlstore: read incident: %w: %q", breach.ErrNotFound, id)
+	}
 	out, err := s.incidents(ctx, "read incident", s.qVersions, id)
 	if err == nil && len(out) == 0 {
 		err = fmt.Errorf("sqlstore: read incident: %w: %s", breach.ErrNotFound, id)
@@ -329,6 +333,9 @@ func (s *BreachStore) Deliveries(ctx context.Context, incident string) ([]breach
 	if err := ctx.Err(); err != nil {
 		return nil, storeErr(ctx, "read deliveries", err)
 	}
+	if !s.db.dialect.textOK(incident) {
+		return nil, nil // no delivery has an incident the database cannot store
+	}
 	rows, err := s.db.sql.QueryContext(ctx, s.qDeliveries, incident)
 	if err != nil {
 		return nil, storeErr(ctx, "read deliveries", err)
@@ -345,6 +352,9 @@ func (s *BreachStore) Deliveries(ctx context.Context, incident string) ([]breach
 func (s *BreachStore) Receipts(ctx context.Context, incident string) ([]breach.Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, storeErr(ctx, "read receipts", err)
+	}
+	if !s.db.dialect.textOK(incident) {
+		return nil, nil // no receipt has an incident the database cannot store
 	}
 	rows, err := s.db.sql.QueryContext(ctx, s.qReceipts, incident)
 	if err != nil {

@@ -177,6 +177,9 @@ func (s *ConsentStore) History(ctx context.Context, tenant string, subject dataw
 	if err := ctx.Err(); err != nil {
 		return nil, storeErr(ctx, "read consent history", err)
 	}
+	if d := s.db.dialect; !d.textOK(tenant) || !d.textOK(string(subject)) {
+		return nil, nil // no record has a tenant or subject the database cannot store
+	}
 	out, err := s.query(ctx, s.qHistory, tenant, string(subject))
 	if err != nil {
 		return nil, storeErr(ctx, "read consent history", err)
@@ -193,6 +196,9 @@ func (s *ConsentStore) Since(ctx context.Context, tenant string, after int64, li
 	}
 	if limit < 1 || limit > consent.MaxPage {
 		return nil, fmt.Errorf("sqlstore: read consent records: limit %d is out of range 1 to %d", limit, consent.MaxPage)
+	}
+	if !s.db.dialect.textOK(tenant) {
+		return nil, nil // no record has a tenant the database cannot store
 	}
 	out, err := s.query(ctx, s.qSince, tenant, after, int64(limit))
 	if err != nil {
@@ -242,6 +248,9 @@ func (s *ConsentStore) query(ctx context.Context, query string, args ...any) ([]
 func (s *ConsentStore) Head(ctx context.Context, tenant string) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, storeErr(ctx, "read consent head", err)
+	}
+	if !s.db.dialect.textOK(tenant) {
+		return 0, nil // no record has a tenant the database cannot store
 	}
 	seq, err := s.headSeq(ctx, s.db.sql, tenant)
 	if err != nil {

@@ -105,6 +105,10 @@ func (s *RBACStore) Remove(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return storeErr(ctx, "remove grant", err)
 	}
+	if !s.db.dialect.textOK(id) {
+		// No grant can have an ID the database cannot store.
+		return fmt.Errorf("sqlstore: remove grant: %w: %q", rbac.ErrNotFound, id)
+	}
 	err := s.change(ctx, func(q querier) (bool, error) {
 		res, err := q.ExecContext(ctx, s.qDelete, id)
 		if err != nil {

@@ -103,6 +103,10 @@ func (s *RetentionStore) AddHold(ctx context.Context, h retention.Hold) error {
 
 // RemoveHold deletes the hold with the ID, as [retention.Store] specifies.
 func (s *RetentionStore) RemoveHold(ctx context.Context, id string) error {
+	if err := ctx.Err(); err == nil && !s.db.dialect.textOK(id) {
+		// No hold can have an ID the database cannot store.
+		return fmt.Errorf("sqlstore: remove hold: %w: %q", retention.ErrNotFound, id)
+	}
 	n, err := s.exec(ctx, "remove hold", s.qRemoveHold, id)
 	if err == nil && n == 0 {
 		err = fmt.Errorf("sqlstore: remove hold: %w: %q", retention.ErrNotFound, id)
@@ -159,6 +163,10 @@ func (s *RetentionStore) PutEvent(ctx context.Context, e retention.Event) error 
 
 // DeleteEvent forgets an event, as [retention.Store] specifies.
 func (s *RetentionStore) DeleteEvent(ctx context.Context, name string, subject dataward.SubjectID) error {
+	if err := ctx.Err(); err == nil && s.textsOK("delete event", name, string(subject)) != nil {
+		// No event can have a key the database cannot store.
+		return fmt.Errorf("sqlstore: delete event: %w: %q", retention.ErrNotFound, name)
+	}
 	n, err := s.exec(ctx, "delete event", s.qDeleteEvent, name, string(subject))
 	if err == nil && n == 0 {
 		err = fmt.Errorf("sqlstore: delete event: %w: %q", retention.ErrNotFound, name)
@@ -169,6 +177,9 @@ func (s *RetentionStore) DeleteEvent(ctx context.Context, name string, subject d
 // Events lists events, as [retention.Store] specifies.
 func (s *RetentionStore) Events(ctx context.Context, name string, cutoff time.Time, after dataward.SubjectID, limit int) ([]retention.Event, error) {
 	var out []retention.Event
+	if err := ctx.Err(); err == nil && !s.db.dialect.textOK(name) {
+		return nil, nil // no event has a name the database cannot store
+	}
 	args := []any{name, s.db.dialect.instantArg(cutoff), string(after), max(limit, 0)}
 	err := s.query(ctx, "list events", s.qEvents, args, func(rows *sql.Rows) error {
 		e := retention.Event{Name: name}
@@ -205,6 +216,9 @@ func (s *RetentionStore) Cursor(ctx context.Context, name string) (string, error
 	if err := ctx.Err(); err != nil {
 		return "", storeErr(ctx, "read cursor", err)
 	}
+	if !s.db.dialect.textOK(name) {
+		return "", nil // no lease has a name the database cannot store
+	}
 	var c string
 	err := s.db.sql.QueryRowContext(ctx, s.qCursor, name).Scan(&c)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -219,6 +233,10 @@ func (s *RetentionStore) Cursor(ctx context.Context, name string) (string, error
 // SetCursor keeps cursor if owner holds the lease name at now, in one
 // statement, as [retention.Store] specifies.
 func (s *RetentionStore) SetCursor(ctx context.Context, name, owner, cursor string, now time.Time) error {
+	if err := ctx.Err(); err == nil && s.textsOK("set cursor", name, owner) != nil {
+		// No lease has a name or owner the database cannot store.
+		return fmt.Errorf("sqlstore: set cursor: %w: %q", retention.ErrLeaseLost, name)
+	}
 	if err := s.textsOK("set cursor", cursor); err != nil {
 		return err
 	}

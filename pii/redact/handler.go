@@ -37,6 +37,8 @@ type Handler struct {
 //     "PasswordHash" and "passwords", not "passport"; "api_key" matches
 //     "X-API-Key" and "apiKey". A group opened by WithGroup with such a
 //     name hides every value in it;
+//   - a key, or a group's name (WithGroup's included), in which the
+//     scanner finds something is redacted like [Redactor.String];
 //   - a string is scanned and redacted like [Redactor.String];
 //   - a [slog.LogValuer] is resolved first, and its value redacted. The
 //     types of package pii, such as [pii.Email], arrive masked and are
@@ -95,11 +97,11 @@ func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 			var v int
 			// The key's verdict is most often in its home slot of the
 			// cache, read here without a call.
-			secret, known := h.r.keys.hit(a.Key)
+			secret, found, known := h.r.keys.hit(a.Key)
 			if !known {
-				secret = h.hides(a.Key)
+				secret, found = h.key(a.Key)
 			}
-			if k := a.Value.Kind(); (k == slog.KindString || plainKind(k)) && !secret && !h.hidden {
+			if k := a.Value.Kind(); (k == slog.KindString || plainKind(k)) && !secret && !found && !h.hidden {
 				// The commonest attributes, a string or a kind that
 				// cannot hold personal data under a key that names no
 				// secret, are checked here as check would.
@@ -138,7 +140,11 @@ const (
 // values most records hold: strings, which it scans into dst, and kinds
 // that cannot hold personal data. It is attr's fast path.
 func (h *Handler) check(a slog.Attr, dst []detect.Finding) ([]detect.Finding, int) {
-	if h.hides(a.Key) {
+	secret, found := h.key(a.Key)
+	if found {
+		return dst, change // the key itself is redacted
+	}
+	if secret || h.hidden {
 		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted {
 			return dst, keep
 		}
@@ -174,11 +180,13 @@ const plainKinds = 1<<slog.KindBool | 1<<slog.KindFloat64 | 1<<slog.KindDuration
 // plainKind reports whether a value of kind k cannot hold personal data.
 func plainKind(k slog.Kind) bool { return plainKinds>>k&1 != 0 }
 
-// hides reports whether an attribute with key is redacted whatever its
-// value: all of them in a group of a secret's name, or a key that names a
-// secret.
-func (h *Handler) hides(key string) bool {
-	return h.hidden || key != "" && h.r.keys.secret(key)
+// key reports whether key names a secret and whether the scanner finds
+// something in it, which is then redacted as a value would be.
+func (h *Handler) key(key string) (secret, found bool) {
+	if key == "" {
+		return false, false
+	}
+	return h.r.keys.verdict(key)
 }
 
 // settle is check with space to work in, which settles every attribute:
@@ -370,7 +378,11 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &Handler{next: h.next.WithGroup(name), r: h.r, hidden: h.hidden || h.r.keys.match(name)}
+	hidden := h.hidden || h.r.keys.match(name)
+	if _, found := h.r.keys.verdict(name); found {
+		name = h.r.String(name)
+	}
+	return &Handler{next: h.next.WithGroup(name), r: h.r, hidden: hidden}
 }
 
 // maxGroupDepth is how deep groups are redacted; deeper values are
@@ -381,16 +393,20 @@ var redactedValue = slog.StringValue(redacted)
 
 // attr returns a redacted and whether it changed.
 func (h *Handler) attr(a slog.Attr, sc *scratch, depth int) (slog.Attr, bool) {
-	if h.hides(a.Key) || depth > maxGroupDepth {
+	secret, found := h.key(a.Key)
+	if found {
+		a.Key, _ = h.r.redactString(a.Key, sc)
+	}
+	if secret || h.hidden || depth > maxGroupDepth {
 		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted {
-			return a, false
+			return a, found
 		}
 		a.Value = redactedValue
 		return a, true
 	}
 	v, ok := h.value(a.Value, sc, depth)
 	a.Value = v
-	return a, ok
+	return a, ok || found
 }
 
 // minScannedInt is the smallest magnitude of an integer that is scanned.

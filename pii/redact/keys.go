@@ -41,6 +41,9 @@ type keyMatcher struct {
 	single [128]bool
 	// cache remembers what match said of keys seen before.
 	cache *keyCache
+	// finds, if set, reports whether the scanner finds something in a
+	// key, which is then redacted like a value; the cache remembers it.
+	finds func(key string) bool
 }
 
 // keyCache remembers what match said of up to keyCacheSize keys, in slots
@@ -62,6 +65,7 @@ const (
 type keyResult struct {
 	key    string
 	secret bool
+	found  bool // finds found something in key
 }
 
 // home returns the home slot of key in the cache.
@@ -71,19 +75,27 @@ func home(key string) uintptr {
 }
 
 // hit returns what the cache remembers of key in its home slot, where
-// most keys are, and whether it remembers it there. It calls nothing, so
-// that it is inlined where every attribute's key is checked.
-func (m *keyMatcher) hit(key string) (secret, ok bool) {
+// most keys are (whether it names a secret, and whether the scanner finds
+// something in it), and whether it remembers it there. It calls nothing,
+// so that it is inlined where every attribute's key is checked.
+func (m *keyMatcher) hit(key string) (secret, found, ok bool) {
 	r := m.cache[home(key)%keyCacheSize].Load()
 	if r == nil || !sameBytes(r.key, key) {
-		return false, false
+		return false, false, false
 	}
-	return r.secret, true
+	return r.secret, r.found, true
 }
 
 // secret reports whether key names a secret, as match does, remembering
 // the answer.
 func (m *keyMatcher) secret(key string) bool {
+	secret, _ := m.verdict(key)
+	return secret
+}
+
+// verdict reports whether key names a secret, as match does, and whether
+// finds finds something in it, remembering the answers.
+func (m *keyMatcher) verdict(key string) (secret, found bool) {
 	h := home(key)
 	// A hit is the remembered key itself, the same bytes, which need no
 	// comparing (nor a call to compare them). Slots are filled in probe
@@ -94,7 +106,7 @@ func (m *keyMatcher) secret(key string) bool {
 			break
 		}
 		if sameBytes(r.key, key) {
-			return r.secret
+			return r.secret, r.found
 		}
 	}
 	return m.lookup(key, h)
@@ -103,22 +115,23 @@ func (m *keyMatcher) secret(key string) bool {
 // lookup is secret for a key whose bytes are not those remembered in its
 // slots: an equal key elsewhere, or one not seen yet, which it remembers
 // in the first free slot, if any.
-func (m *keyMatcher) lookup(key string, h uintptr) bool {
+func (m *keyMatcher) lookup(key string, h uintptr) (secret, found bool) {
 	for k := uintptr(0); k < keyProbes; k++ {
 		if r := m.cache[(h+k)%keyCacheSize].Load(); r != nil && r.key == key {
-			return r.secret
+			return r.secret, r.found
 		}
 	}
-	secret := m.match(key)
+	secret = m.match(key)
+	found = m.finds != nil && m.finds(key)
 	if len(key) <= maxCachedKey {
-		r := &keyResult{key, secret}
+		r := &keyResult{key, secret, found}
 		for k := uintptr(0); k < keyProbes; k++ {
 			if slot := &m.cache[(h+k)%keyCacheSize]; slot.Load() == nil && slot.CompareAndSwap(nil, r) {
 				break
 			}
 		}
 	}
-	return secret
+	return secret, found
 }
 
 // sameBytes reports whether a and b are the same bytes in memory, not

@@ -177,6 +177,10 @@ func New(opts *Options) (*Redactor, error) {
 		r.scanner = detect.Default()
 	}
 	r.alone = newAloneTags(r)
+	r.keys.finds = func(key string) bool {
+		var local [1]detect.Finding
+		return len(r.scanner.AppendScanString(local[:0], key)) > 0
+	}
 	if pseudonyms {
 		key := bytes.Clone(opts.PseudonymKey)
 		r.macs.New = func() any { return hmac.New(sha256.New, key) }

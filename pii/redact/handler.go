@@ -145,7 +145,7 @@ func (h *Handler) check(a slog.Attr, dst []detect.Finding) ([]detect.Finding, in
 		return dst, change // the key itself is redacted
 	}
 	if secret || h.hidden {
-		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted {
+		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted || ignored(a) {
 			return dst, keep
 		}
 		return dst, change
@@ -179,6 +179,15 @@ const plainKinds = 1<<slog.KindBool | 1<<slog.KindFloat64 | 1<<slog.KindDuration
 
 // plainKind reports whether a value of kind k cannot hold personal data.
 func plainKind(k slog.Kind) bool { return plainKinds>>k&1 != 0 }
+
+// ignored reports whether handlers ignore a, as slog.Handler's contract
+// says: an empty attribute, or a group with no attributes. Hiding its
+// value would make it appear.
+func ignored(a slog.Attr) bool {
+	k := a.Value.Kind()
+	return k == slog.KindAny && a.Key == "" && a.Value.Any() == nil ||
+		k == slog.KindGroup && len(a.Value.Group()) == 0
+}
 
 // key reports whether key names a secret and whether the scanner finds
 // something in it, which is then redacted as a value would be.
@@ -398,7 +407,7 @@ func (h *Handler) attr(a slog.Attr, sc *scratch, depth int) (slog.Attr, bool) {
 		a.Key, _ = h.r.redactString(a.Key, sc)
 	}
 	if secret || h.hidden || depth > maxGroupDepth {
-		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted {
+		if a.Value.Kind() == slog.KindString && a.Value.String() == redacted || ignored(a) {
 			return a, found
 		}
 		a.Value = redactedValue

@@ -40,3 +40,19 @@ func TestHandlerRedactsKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerHidesNoIgnoredAttrs checks that an empty attribute, or an
+// empty group, under a key or group named like a secret is ignored, as
+// slog.Handler's contract says and as the next handler would ignore it,
+// rather than made to appear as "[REDACTED]".
+func TestHandlerHidesNoIgnoredAttrs(t *testing.T) {
+	for name, log := range map[string]func(*slog.Logger){
+		"empty attr in a hidden group":       func(l *slog.Logger) { l.WithGroup("secret").Info("m", slog.Attr{}) },
+		"WithAttrs empty attr, hidden group": func(l *slog.Logger) { l.WithGroup("secret").With(slog.Attr{}).Info("m") },
+		"WithAttrs empty group, secret key":  func(l *slog.Logger) { l.With(slog.Group("token")).Info("m") },
+	} {
+		if out := logged(t, log); strings.Contains(out, "REDACTED") || strings.Contains(out, "secret") || strings.Contains(out, "token") {
+			t.Errorf("%s: an ignored attribute appears:\n%s", name, out)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package redact
 
 import (
 	"context"
+	"encoding"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -482,6 +484,25 @@ func (h *Handler) scanned(v slog.Value, text []byte, sc *scratch) (slog.Value, b
 
 // anyValue redacts a value of kind Any.
 func (h *Handler) anyValue(v slog.Value, sc *scratch) (slog.Value, bool) {
+	// The next handler may write the value by MarshalText (slog's text
+	// handler, and encoding/json) or MarshalJSON (slog's JSON handler)
+	// rather than as String or Error show it: what they write is scanned
+	// too, and the value replaced by its redacted form if anything is
+	// found there.
+	if m, ok := v.Any().(encoding.TextMarshaler); ok {
+		if b, ok := marshal(m.MarshalText); ok {
+			if rv, changed := h.scanned(v, b, sc); changed {
+				return rv, true
+			}
+		}
+	}
+	if m, ok := v.Any().(json.Marshaler); ok {
+		if b, ok := marshal(m.MarshalJSON); ok {
+			if rv, changed := h.scanned(v, b, sc); changed {
+				return rv, true
+			}
+		}
+	}
 	var f func() string
 	switch x := v.Any().(type) {
 	case nil:
@@ -570,6 +591,17 @@ func loops(v reflect.Value, depth int, budget *int) bool {
 		}
 	}
 	return false
+}
+
+// marshal returns what f returns, and false if f fails or panics.
+func marshal(f func() ([]byte, error)) (b []byte, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	b, err := f()
+	return b, err == nil
 }
 
 // render returns what f returns, and false if f panics (as a String

@@ -56,3 +56,32 @@ func TestHandlerHidesNoIgnoredAttrs(t *testing.T) {
 		}
 	}
 }
+
+// shown is a value whose String method shows nothing, while the next
+// handler writes it otherwise: with MarshalText (the text handler, and
+// encoding/json) or MarshalJSON.
+type shownText struct{ email string }
+
+func (shownText) String() string                 { return "user" }
+func (s shownText) MarshalText() ([]byte, error) { return []byte(s.email), nil }
+
+type shownJSON struct{ email string }
+
+func (shownJSON) Error() string                  { return "bad user" }
+func (s shownJSON) MarshalJSON() ([]byte, error) { return []byte(`"` + s.email + `"`), nil }
+
+// TestHandlerScansWhatIsWritten checks that a value is scanned as the
+// next handler writes it, by MarshalText or MarshalJSON, not only as its
+// String or Error method shows it.
+func TestHandlerScansWhatIsWritten(t *testing.T) {
+	const email = "jane.doe@example.com"
+	for name, log := range map[string]func(*slog.Logger){
+		"TextMarshaler":  func(l *slog.Logger) { l.Info("m", "u", shownText{email}) },
+		"json.Marshaler": func(l *slog.Logger) { l.Info("m", "u", shownJSON{email}) },
+		"in a group":     func(l *slog.Logger) { l.Info("m", slog.Group("g", "u", shownText{email})) },
+	} {
+		if out := logged(t, log); strings.Contains(out, email) {
+			t.Errorf("%s: the address reaches the output:\n%s", name, out)
+		}
+	}
+}

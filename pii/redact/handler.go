@@ -55,11 +55,15 @@ type Handler struct {
 //   - other values of kind Any (structs, maps, slices, pointers) are
 //     rendered with fmt's "%+v" and scanned, and replaced by the redacted
 //     rendering only if something was found. A [slog.JSONHandler] encodes
-//     such a value with encoding/json, which may show it otherwise, and
-//     the `pii` tags of a struct are not consulted: give types that hold
-//     personal data a LogValue method, use pii's types, or log them after
-//     [Redactor.Struct]. A value that holds itself (a map that is one of
-//     its own values, say), which fmt cannot print, becomes "[REDACTED]".
+//     such a value with encoding/json, which may show it otherwise (the
+//     fields of elements that fmt shows by their String methods, say), so
+//     such a value, and a [fmt.Stringer] that is a struct, map, slice or
+//     array, is also encoded so and scanned: found there, the value is
+//     replaced by that rendering, redacted. The `pii` tags of a struct are
+//     not consulted: give types that hold personal data a LogValue method,
+//     use pii's types, or log them after [Redactor.Struct]. A value that
+//     holds itself (a map that is one of its own values, say), which fmt
+//     cannot print, becomes "[REDACTED]".
 //
 // Floats, booleans, times and durations pass unchanged.
 //
@@ -504,6 +508,7 @@ func (h *Handler) anyValue(v slog.Value, sc *scratch) (slog.Value, bool) {
 		}
 	}
 	var f func() string
+	composite := false // what f renders, encoding/json renders otherwise
 	switch x := v.Any().(type) {
 	case nil:
 		return v, false
@@ -511,6 +516,7 @@ func (h *Handler) anyValue(v slog.Value, sc *scratch) (slog.Value, bool) {
 		f = x.Error
 	case fmt.Stringer:
 		f = x.String
+		composite = isComposite(reflect.ValueOf(x))
 	case []byte:
 		return h.scanned(v, x, sc)
 	default:
@@ -529,6 +535,7 @@ func (h *Handler) anyValue(v slog.Value, sc *scratch) (slog.Value, bool) {
 				return redactedValue, true
 			}
 			f = func() string { return fmt.Sprintf("%+v", x) }
+			composite = true
 		default:
 			return v, false
 		}
@@ -545,7 +552,34 @@ func (h *Handler) anyValue(v slog.Value, sc *scratch) (slog.Value, bool) {
 	if s, ok := h.r.redactString(text, sc); ok {
 		return slog.StringValue(s), true
 	}
+	if composite {
+		// A slog.JSONHandler writes the value with encoding/json, which
+		// shows the exported fields of a struct whose String method
+		// shows nothing, and of the elements of a slice or map that fmt
+		// shows through their String methods: that is scanned too.
+		x := v.Any()
+		if _, ok := marshal(func() ([]byte, error) { return nil, sc.jsonEncoder().Encode(x) }); ok {
+			return h.scanned(v, sc.js.Bytes(), sc)
+		}
+	}
 	return v, false
+}
+
+// isComposite reports whether v is a struct, map, slice or array, or a
+// pointer to one: a value encoding/json writes field by field or element
+// by element.
+func isComposite(v reflect.Value) bool {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return false
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array:
+		return true
+	}
+	return false
 }
 
 // Limits of loops: how many values it looks at, at most, and how deep a

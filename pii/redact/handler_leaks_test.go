@@ -85,3 +85,29 @@ func TestHandlerScansWhatIsWritten(t *testing.T) {
 		}
 	}
 }
+
+// userRef is a value whose String method shows nothing personal, but whose
+// exported fields, which encoding/json writes, do.
+type userRef struct{ Email string }
+
+func (userRef) String() string { return "user" }
+
+// TestHandlerScansWhatJSONWrites: a slog.JSONHandler writes a Stringer
+// struct, and the elements of a slice or map of them, with encoding/json,
+// field by field, not as String shows them: that is scanned too.
+func TestHandlerScansWhatJSONWrites(t *testing.T) {
+	u := userRef{Email: "jane.doe@example.com"}
+	for name, v := range map[string]any{
+		"Stringer struct":       u,
+		"pointer to one":        &u,
+		"slice of pointers":     []*userRef{&u},
+		"map of them":           map[string]userRef{"k": u},
+		"struct holding one":    struct{ U userRef }{u},
+		"Stringer struct, nil":  (*userRef)(nil),
+		"Stringer struct, none": userRef{},
+	} {
+		if out := logged(t, func(l *slog.Logger) { l.Info("m", "u", v) }); strings.Contains(out, "jane.doe@example.com") {
+			t.Errorf("%s: the address reaches the output:\n%s", name, out)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"hash"
 	"maps"
@@ -482,6 +483,22 @@ type scratch struct {
 	// text holds the redacted strings of a log record until they are made
 	// strings together.
 	text []byte
+	// js receives what jsonEncoder writes: a value as encoding/json
+	// renders it (see Handler.anyValue).
+	js  bytes.Buffer
+	enc *json.Encoder
+}
+
+// jsonEncoder returns an encoder that writes to sc.js, as slog's JSON
+// handler encodes a value: without escaping HTML. Kept with sc, it
+// allocates nothing once warm, where json.Marshal allocates its result.
+func (sc *scratch) jsonEncoder() *json.Encoder {
+	if sc.enc == nil {
+		sc.enc = json.NewEncoder(&sc.js)
+		sc.enc.SetEscapeHTML(false)
+	}
+	sc.js.Reset()
+	return sc.enc
 }
 
 // string returns b, which was appended to sc.buf[:0], as a string, and
@@ -505,7 +522,7 @@ const (
 )
 
 func putScratch(sc *scratch) {
-	if cap(sc.fs) <= maxPooledFindings && cap(sc.buf) <= maxPooledBuf && cap(sc.text) <= maxPooledBuf {
+	if cap(sc.fs) <= maxPooledFindings && cap(sc.buf) <= maxPooledBuf && cap(sc.text) <= maxPooledBuf && sc.js.Cap() <= maxPooledBuf {
 		scratchPool.Put(sc)
 	}
 }

@@ -83,6 +83,9 @@ func checkFields(e *Event) error {
 	for _, c := range e.Changes {
 		if c.Field == "" {
 			add("changes", "has an entry without a field name")
+		} else if hasControl(c.Field) {
+			add("changes", "has a field name with a control character")
+			continue
 		}
 		for _, v := range [...]string{c.Field, c.Before, c.After} {
 			if msg := bad(v); msg != "" {
@@ -101,6 +104,9 @@ func checkFields(e *Event) error {
 		size += len(a.Key) + len(a.Value)
 		if a.Key == "" {
 			add("metadata", "has an entry without a key")
+		} else if hasControl(a.Key) {
+			add("metadata", "has a key with a control character")
+			continue
 		}
 		if a.Sensitivity > Secret {
 			add("metadata["+a.Key+"]", "has an unknown sensitivity")
@@ -161,6 +167,13 @@ func usual(e *Event) bool {
 		}
 	}
 	return size <= MaxMetadataSize
+}
+
+// hasControl reports whether the name of a change or of metadata holds a
+// control character. Names are never that, and a NUL would blur a name
+// with the value after it in a keyed hash's input (see Logger.hash).
+func hasControl(name string) bool {
+	return strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f || r >= 0x80 && r < 0xa0 })
 }
 
 // plain reports whether s is at most MaxFieldLen bytes of printable ASCII.

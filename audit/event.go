@@ -81,14 +81,14 @@ const (
 
 // Change is one field touched by a change, with masked values.
 type Change struct {
-	Field  string // e.g. "email"
+	Field  string // e.g. "email"; required, without control characters
 	Before string // masked value before, or "" if it was unset
 	After  string // masked value after, or "" if it was removed
 }
 
 // Attr is one metadata entry of an [Event].
 type Attr struct {
-	Key   string
+	Key   string // required, without control characters
 	Value string
 	// Sensitivity says how the value is stored: Public (as is, the
 	// default), Sensitive (a keyed hash) or Secret (encrypted under the

@@ -93,6 +93,24 @@ func TestRecordValidation(t *testing.T) {
 	assert.Zero(t, n, "nothing stored")
 }
 
+// The names of changes and metadata hold no control character: a NUL
+// would blur a name with the value after it in a keyed hash's input, so
+// that two different fields could be given the same hash.
+func TestRecordRefusesControlCharactersInNames(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, e := range []audit.Event{
+		{Action: "a", Changes: []audit.Change{{Field: "email\x00x", Before: "a", After: "b"}}},
+		{Action: "a", Metadata: []audit.Attr{{Key: "route\n", Value: "v"}}},
+		{Action: "a", Metadata: []audit.Attr{{Key: "k\u0085", Value: "v", Sensitivity: audit.Sensitive}}},
+	} {
+		err := f.log.Record(ctx, e)
+		require.ErrorIs(t, err, dataward.ErrInvalid)
+		assert.Contains(t, err.Error(), "control character")
+	}
+	n, _ := f.store.Size(ctx)
+	assert.Zero(t, n, "nothing stored")
+}
+
 func TestConcurrentRecords(t *testing.T) {
 	f := newFixture(t, &audit.Options{CheckpointEvery: 100})
 	done := make(chan error)

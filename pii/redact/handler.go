@@ -494,14 +494,14 @@ func (h *Handler) anyValue(v slog.Value, sc *scratch) (slog.Value, bool) {
 	// too, and the value replaced by its redacted form if anything is
 	// found there.
 	if m, ok := v.Any().(encoding.TextMarshaler); ok {
-		if b, ok := marshal(m.MarshalText); ok {
+		if b, ok := safely(m.MarshalText); ok {
 			if rv, changed := h.scanned(v, b, sc); changed {
 				return rv, true
 			}
 		}
 	}
 	if m, ok := v.Any().(json.Marshaler); ok {
-		if b, ok := marshal(m.MarshalJSON); ok {
+		if b, ok := safely(m.MarshalJSON); ok {
 			if rv, changed := h.scanned(v, b, sc); changed {
 				return rv, true
 			}
@@ -540,7 +540,7 @@ func (h *Handler) anyValue(v slog.Value, sc *scratch) (slog.Value, bool) {
 			return v, false
 		}
 	}
-	text, ok := render(f)
+	text, ok := safely(func() (string, error) { return f(), nil })
 	if !ok {
 		// Do not let the next handler print the panic, which may hold
 		// anything; a nil pointer prints as slog's handlers print it.
@@ -558,8 +558,8 @@ func (h *Handler) anyValue(v slog.Value, sc *scratch) (slog.Value, bool) {
 		// shows nothing, and of the elements of a slice or map that fmt
 		// shows through their String methods: that is scanned too.
 		x := v.Any()
-		if _, ok := marshal(func() ([]byte, error) { return nil, sc.jsonEncoder().Encode(x) }); ok {
-			return h.scanned(v, sc.js.Bytes(), sc)
+		if b, ok := safely(func() ([]byte, error) { err := sc.jsonEncoder().Encode(x); return sc.js.Bytes(), err }); ok {
+			return h.scanned(v, b, sc)
 		}
 	}
 	return v, false
@@ -627,24 +627,14 @@ func loops(v reflect.Value, depth int, budget *int) bool {
 	return false
 }
 
-// marshal returns what f returns, and false if f fails or panics.
-func marshal(f func() ([]byte, error)) (b []byte, ok bool) {
+// safely returns what f returns, and false if f fails or panics (as a
+// String method of a nil pointer may, or a MarshalJSON method).
+func safely[T any](f func() (T, error)) (v T, ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false
 		}
 	}()
-	b, err := f()
-	return b, err == nil
-}
-
-// render returns what f returns, and false if f panics (as a String
-// method of a nil pointer may).
-func render(f func() string) (s string, ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	return f(), true
+	v, err := f()
+	return v, err == nil
 }

@@ -162,3 +162,27 @@ func TestShredFinishedByTheNextSweep(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []dataward.SubjectID{"alice", "bob"}, shredder.got)
 }
+
+// A shred intent the store holds that is not one (damaged by hand, say)
+// stops the data set's sweep with an error saying so, rather than being
+// ignored: it may name subjects still to shred.
+func TestShredIntentDamaged(t *testing.T) {
+	ctx := context.Background()
+	store := retention.NewMemStore()
+	name := "retention/backups shredding"
+	ok, err := store.AcquireLease(ctx, name, "someone", now0, now0.Add(time.Minute))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, store.SetCursor(ctx, name, "someone", "not json", now0))
+	require.NoError(t, store.ReleaseLease(ctx, name, "someone"))
+	mem := retention.NewMemTarget(retention.Record{ID: "r1", Subject: "alice", Created: date(2020, 1, 1, 0, 0)})
+	shredder := &shredLog{}
+	sw, err := retention.New(store, schedule(policy("backups", "30 days", retention.SinceCreated, retention.Shred)),
+		map[string]retention.Target{"backups": mem}, &retention.Options{Clock: &clock{t: now0}, Shredder: shredder})
+	require.NoError(t, err)
+	rep, err := sw.Sweep(ctx)
+	require.Error(t, err)
+	assert.ErrorContains(t, rep.Policies[0].Err, "the shred intent kept is not valid")
+	assert.Empty(t, rep.Policies[0].Disposed)
+	assert.Empty(t, shredder.got)
+}

@@ -690,8 +690,8 @@ func (w *walker) pace(ctx context.Context) error {
 	}
 }
 
-// shredHold returns the hold that keeps a record of subject in any data
-// set of the schedule, or "". Shredding a subject makes all of its sealed
+// shredHold returns the hold that keeps subject, or a record of it in any
+// data set of the schedule, or "". Shredding a subject makes all of its sealed
 // data unreadable, wherever it is kept, so a Shred policy must not shred
 // a subject one of whose records a hold covers: by its ID, or by the
 // category of its data set. Only data sets that such a hold covers are
@@ -700,6 +700,9 @@ func (w *walker) pace(ctx context.Context) error {
 func (w *walker) shredHold(ctx context.Context, subject dataward.SubjectID) (string, error) {
 	if subject == "" {
 		return "", nil
+	}
+	if hold := w.hs.subjects[subject]; hold != "" {
+		return hold, nil
 	}
 	if hold, ok := w.shredHolds[subject]; ok {
 		return hold, nil
@@ -902,11 +905,9 @@ func (w *walker) finishIntent(ctx context.Context) error {
 		if listed[c.ID] {
 			continue // not disposed of: left alone, as it came alive
 		}
-		hold := w.hs.subjects[c.Subject]
-		if hold == "" {
-			if hold, err = w.shredHold(ctx, c.Subject); err != nil {
-				return err
-			}
+		hold, err := w.shredHold(ctx, c.Subject)
+		if err != nil {
+			return err
 		}
 		if hold == "" {
 			batch = append(batch, c)

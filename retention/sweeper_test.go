@@ -407,8 +407,12 @@ func TestReceipts(t *testing.T) {
 	assert.Equal(t, "web_forms", md["dataset"])
 	assert.Equal(t, retention.PseudonymousID(hashKey, "web_forms", "f0010")+" "+retention.PseudonymousID(hashKey, "web_forms", "f0011"), md["ids.0"])
 	assert.Equal(t, "privacy notice s4", events[2].Reason)
-	for _, e := range events {
-		assert.NotContains(t, fmt.Sprint(e.Event), "f00", "no clear record ID")
+	for _, ev := range events {
+		e := ev.Event
+		e.ID = "" // random hex, which may hold "f00"
+		for i := range 12 {
+			assert.NotContains(t, fmt.Sprint(e), fmt.Sprintf("f%04d", i), "no clear record ID")
+		}
 	}
 }
 

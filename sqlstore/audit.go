@@ -77,6 +77,10 @@ type AuditStore struct {
 	qLatestCheckpoint               string
 	insertEntries                   *multiInsert
 
+	// runs is set where the actor, subject and time indexes hold runs of
+	// entries (SQLite; see auditRunReach), not entries (PostgreSQL).
+	runs bool
+
 	queries sync.Map // Query's statements: filterFields -> string
 
 	writer sqliteWriter // SQLite appends, when the pool allows one more connection
@@ -197,11 +201,12 @@ func (c *walCheckpointer) stop() {
 // appendBuffers hold an append's statement arguments. The SQLite writer
 // reuses them from one append to the next (under its mu), the driver
 // having copied the values when it bound them: a batch of 64 entries has
-// 448 arguments and about 4 KiB of tree hashes.
+// 640 arguments (448 on PostgreSQL) and about 4 KiB of tree hashes.
 type appendBuffers struct {
 	args    []any
 	blob    []byte
 	derived []bool
+	runs    runFinder
 }
 
 // prepared returns the statement of query on w.conn, preparing it once.
@@ -278,6 +283,8 @@ const (
 	auditEntryColumns      = "idx, data, time, actor_id, subject, fields"
 	auditInsertColumns     = auditEntryColumns + ", hashes"
 	auditInsertColumnCount = 7
+	auditRunColumns        = ", actor_end, subject_end, time_end" // with runs
+	auditRunColumnCount    = 3
 	auditCheckpointColumns = "size, root, time, note"
 
 	// The most rows per INSERT statement (see multiInsert): enough for a
@@ -292,7 +299,7 @@ var auditTextFields = [...]string{"ActorID", "Subject"}
 
 func newAuditStore(db *DB) *AuditStore {
 	d := db.dialect
-	return &AuditStore{
+	s := &AuditStore{
 		db: db,
 		// The first statement of every append: it takes the head row's lock
 		// (on SQLite the transaction already holds the write lock) and
@@ -312,8 +319,15 @@ func newAuditStore(db *DB) *AuditStore {
 			" WHERE size >= ? ORDER BY size LIMIT ?"),
 		qLatestCheckpoint: "SELECT " + auditCheckpointColumns + " FROM dataward_audit_checkpoints" +
 			" ORDER BY size DESC LIMIT 1",
-		insertEntries: newMultiInsert(d, "dataward_audit_entries", auditInsertColumns, auditInsertColumnCount, auditEntriesPerInsert),
 	}
+	s.runs = d == SQLite
+	if s.runs {
+		s.insertEntries = newMultiInsert(d, "dataward_audit_entries", auditInsertColumns+auditRunColumns,
+			auditInsertColumnCount+auditRunColumnCount, auditEntriesPerInsert)
+	} else {
+		s.insertEntries = newMultiInsert(d, "dataward_audit_entries", auditInsertColumns, auditInsertColumnCount, auditEntriesPerInsert)
+	}
+	return s
 }
 
 // Append stores b in one transaction, durably, as [audit.Store] specifies. The
@@ -607,12 +621,20 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs 
 			fieldsLen += entryFieldsLen(&b.Entries[i])
 		}
 	}
-	args := slices.Grow(bufs.args[:0], auditInsertColumnCount*len(b.Entries))
+	args := slices.Grow(bufs.args[:0], (auditInsertColumnCount+auditRunColumnCount)*len(b.Entries))
 	blob := slices.Grow(bufs.blob[:0], fieldsLen+tlog.HashSize*len(b.Hashes))
 	defer func() {
 		clear(args) // nothing of b is kept past the append
 		bufs.args, bufs.blob, bufs.derived = args[:0], blob[:0], derived[:0]
 	}()
+	// The runs of each actor and subject, and of times (see
+	// auditRunReach, auditTimeRunSpan): ends[k][i] is where the run that
+	// entry i starts ends, or -1.
+	var ends [runKinds][]int
+	if s.runs {
+		ends = bufs.runs.find(b.Entries)
+		defer bufs.runs.reset()
+	}
 	h := 0 // next in b.Hashes
 	for i := range b.Entries {
 		e := &b.Entries[i]
@@ -640,6 +662,16 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs 
 			return fmt.Errorf("entry %d comes without its tree hashes", e.Index)
 		}
 		args = append(args, blob[start:len(blob):len(blob)])
+		for _, ends := range ends {
+			if ends == nil {
+				break // no runs
+			}
+			if ends[i] < 0 {
+				args = append(args, nil)
+			} else {
+				args = append(args, e.Index+int64(ends[i]-i))
+			}
+		}
 	}
 	if h != len(b.Hashes) {
 		return fmt.Errorf("the batch holds %d tree hashes beyond those of its entries", len(b.Hashes)-h)
@@ -649,6 +681,94 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs 
 	}
 	return nil
 }
+
+// On SQLite, the subject, actor and time indexes hold runs of entries
+// rather than entries (see migrations/0007_audit_runs.sqlite.sql): the
+// first entry of a run records where the run ends, and a query reads the
+// whole run. Runs lie within one batch.
+//
+// On PostgreSQL they hold entries. Its appends pay little for them (its
+// write-ahead log records index tuples, not pages: BenchmarkAppendPostgres
+// was as fast without them), and it reads a join of runs more slowly than
+// an index of entries: 1.4 to 2.1 times in BenchmarkAuditStoreQuery, where
+// nearly every entry is a run of its own, and far more slowly in a table
+// without statistics, which it plans as if it were small.
+//
+// auditRunReach is how close two entries of one batch with the same
+// actor (or subject) must be to belong to one run. Up to auditRunReach-1
+// entries of others lie between two of a run's, so a query reads fewer
+// than auditRunReach rows for each row it returns; a batch in which an
+// actor comes back that close makes one index entry for many.
+//
+// A run of times is a stretch of a batch in which time does not go back,
+// nor move more than auditTimeRunSpan from the run's first entry, so a
+// query for times from t reads the runs that start from t minus
+// auditTimeRunSpan: at most that much of the log more than it returns.
+const (
+	auditRunReach    = 16
+	auditTimeRunSpan = 10 * time.Millisecond
+)
+
+// The kinds of runs, in the order of their columns.
+const (
+	actorRuns = iota
+	subjectRuns
+	timeRuns
+	runKinds
+)
+
+// runFinder finds the runs of a batch, with memory kept from one append
+// to the next.
+type runFinder struct {
+	ends [runKinds][]int
+	open map[string]openRun // by actor or subject: its run so far
+}
+
+type openRun struct{ start, last int }
+
+// find returns, for each kind of run, where in es the run that each entry
+// starts ends: at ends[kind][i] for entry i, or -1 if entry i continues a
+// run.
+func (f *runFinder) find(es []audit.Entry) [runKinds][]int {
+	if f.open == nil {
+		f.open = make(map[string]openRun)
+	}
+	for k := range f.ends {
+		f.ends[k] = slices.Grow(f.ends[k][:0], len(es))[:len(es)]
+	}
+	for _, k := range [...]int{actorRuns, subjectRuns} {
+		ends := f.ends[k]
+		clear(f.open)
+		for i := range es {
+			v := es[i].ActorID
+			if k == subjectRuns {
+				v = es[i].Subject
+			}
+			if r, ok := f.open[v]; ok && i-r.last <= auditRunReach {
+				ends[r.start], ends[i] = i, -1
+				f.open[v] = openRun{r.start, i}
+				continue
+			}
+			f.open[v] = openRun{i, i}
+			ends[i] = i
+		}
+	}
+	ends, start := f.ends[timeRuns], 0
+	for i := range es {
+		if i == 0 || es[i].Time.Before(es[i-1].Time) || es[i].Time.Sub(es[start].Time) > auditTimeRunSpan {
+			start = i
+		} else {
+			ends[start] = i
+			ends[i] = -1
+			continue
+		}
+		ends[i] = i
+	}
+	return f.ends
+}
+
+// reset lets go of the batch's strings.
+func (f *runFinder) reset() { clear(f.open) }
 
 // Size returns the number of entries in the log, as the head row records
 // it.
@@ -760,13 +880,39 @@ type filterFields uint
 // comparing with the bound itself; a bound beyond the times the column
 // can hold is no condition, or one that nothing meets (see timeBounds).
 var filterConds = []struct {
-	sql string
+	sql string                                            // on the row e
 	arg func(d Dialect, f audit.Filter, b timeBounds) any // nil: no condition
 }{
-	{"time >= ?", func(_ Dialect, _ audit.Filter, b timeBounds) any { return b.from }},
-	{"time < ?", func(_ Dialect, _ audit.Filter, b timeBounds) any { return b.to }},
-	{"actor_id = ?", func(_ Dialect, f audit.Filter, _ timeBounds) any { return nonEmpty(f.ActorID) }},
-	{"subject = ?", func(_ Dialect, f audit.Filter, _ timeBounds) any { return nonEmpty(f.Subject) }},
+	{"e.time >= ?", func(_ Dialect, _ audit.Filter, b timeBounds) any { return b.from }},
+	{"e.time < ?", func(_ Dialect, _ audit.Filter, b timeBounds) any { return b.to }},
+	{"e.actor_id = ?", func(_ Dialect, f audit.Filter, _ timeBounds) any { return nonEmpty(f.ActorID) }},
+	{"e.subject = ?", func(_ Dialect, f audit.Filter, _ timeBounds) any { return nonEmpty(f.Subject) }},
+}
+
+// The bits of filterConds.
+const (
+	fromField filterFields = 1 << iota
+	toField
+	actorField
+	subjectField
+)
+
+// driver returns the kind of runs (actorRuns, subjectRuns or timeRuns)
+// whose index the query reads, or -1 if it reads the log in order (or the
+// indexes hold entries, not runs): the subject's if the query has a
+// condition on it, then the actor's, then time's.
+func (fields filterFields) driver(runs bool) int {
+	switch {
+	case !runs:
+		return -1
+	case fields&subjectField != 0:
+		return subjectRuns
+	case fields&actorField != 0:
+		return actorRuns
+	case fields&(fromField|toField) != 0:
+		return timeRuns
+	}
+	return -1
 }
 
 // timeBounds are the arguments of Query's conditions on time: nil for
@@ -838,6 +984,8 @@ const queryPageRows = 512
 // most f.Limit of them, as [audit.Store] specifies. The conditions on time,
 // actor and subject are the SQL query's, served by their indexes, which
 // read f.Limit entries after the cursor f.After without reading the rest.
+// (The actor and subject indexes hold runs of entries, not entries: for
+// each entry returned, fewer than auditRunReach are read.)
 // Those on action, resource and outcome, fields that only the entry's
 // data holds, are tested on the rows read, which are then read a page at
 // a time until f.Limit entries match or the rows run out.
@@ -855,28 +1003,57 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 		// (Append refuses what the database cannot store as text).
 		return nil, nil
 	}
-	args := []any{max(f.After, -1)}
 	var fields filterFields
+	var vals []any
 	for i, c := range filterConds {
 		if arg := c.arg(d, f, bounds); arg != nil {
 			fields |= 1 << i
-			args = append(args, arg)
+			vals = append(vals, arg)
+		}
+	}
+	// The conditions on the runs that the query reads.
+	var runVals []any
+	switch fields.driver(s.runs) {
+	case subjectRuns:
+		runVals = append(runVals, f.Subject)
+	case actorRuns:
+		runVals = append(runVals, f.ActorID)
+	case timeRuns:
+		if bounds.from != nil {
+			lo, _ := d.timeRange()
+			// A run's times lie within auditTimeRunSpan of its first
+			// one as stored too: truncated to whole microseconds, two
+			// times move apart by less than a microsecond.
+			from := ceilMicro(f.From).Add(-auditTimeRunSpan)
+			runVals = append(runVals, d.instantArg(latest(from, lo)))
+		}
+		if bounds.to != nil {
+			runVals = append(runVals, bounds.to)
 		}
 	}
 	query := s.queryText(fields)
+	args := func(after, limit int64) []any {
+		args := make([]any, 0, len(vals)+len(runVals)+3)
+		args = append(args, after)
+		args = append(args, vals...)
+		if runVals != nil {
+			args = append(args, runVals...)
+			args = append(args, after)
+		}
+		return append(args, limit)
+	}
 	inGo := f.Action != "" || f.ResourceType != "" || f.ResourceID != "" || f.Outcome != ""
 	if !inGo {
-		out, err := s.queryEntries(ctx, query, append(args, int64(f.Limit))...)
+		out, err := s.queryEntries(ctx, query, args(max(f.After, -1), int64(f.Limit))...)
 		if err != nil {
 			return nil, storeErr(ctx, "query audit log", err)
 		}
 		return out, nil
 	}
 	rows := int64(max(f.Limit, queryPageRows))
-	args = append(args, rows)
 	var out []audit.Entry
-	for {
-		page, err := s.queryEntries(ctx, query, args...)
+	for after := max(f.After, -1); ; {
+		page, err := s.queryEntries(ctx, query, args(after, rows)...)
 		if err != nil {
 			return nil, storeErr(ctx, "query audit log", err)
 		}
@@ -891,7 +1068,7 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 		if int64(len(page)) < rows {
 			return out, nil
 		}
-		args[0] = page[len(page)-1].Index // the cursor
+		after = page[len(page)-1].Index
 		if err := ctx.Err(); err != nil {
 			return nil, storeErr(ctx, "query audit log", err)
 		}
@@ -899,20 +1076,62 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 }
 
 // queryText returns Query's statement for the given fields, built once.
+// Its arguments are the cursor, the values of the conditions in fields (in
+// the order of filterConds), then, if it reads runs (fields.driver), their
+// conditions' (see Query) and the cursor again, and last the limit.
+//
+// With a condition on subject or actor, it reads the runs of that value
+// (rows r) whose end lies past the cursor, in order (the runs of one
+// value are disjoint, so the order of their ends is the order of the
+// log), and the entries in each run's stretch of the log (rows e) that
+// pass every condition. The ORDER BY names every column of the run's
+// index entry (r.idx being its rowid), so that SQLite sees that the join
+// returns rows in that order already, and stops after LIMIT rows rather
+// than sort every match first. With conditions on time alone, it reads
+// the runs of times that may hold a match, and sorts the matches, as an
+// index on time would have it do. (CROSS JOIN makes SQLite read r first.)
 func (s *AuditStore) queryText(fields filterFields) string {
 	if q, ok := s.queries.Load(fields); ok {
 		return q.(string)
 	}
-	var b strings.Builder
-	b.WriteString("SELECT " + auditEntryColumns + " FROM dataward_audit_entries WHERE idx > ?")
+	columns := "e." + strings.ReplaceAll(auditEntryColumns, ", ", ", e.")
+	var where strings.Builder
+	where.WriteString("e.idx > ?")
 	for i, c := range filterConds {
 		if fields&(1<<i) != 0 {
-			b.WriteString(" AND " + c.sql)
+			where.WriteString(" AND " + c.sql)
 		}
 	}
-	b.WriteString(" ORDER BY idx LIMIT ?")
-	q, _ := s.queries.LoadOrStore(fields, s.db.dialect.rebind(b.String()))
-	return q.(string)
+	var runs, end, order string
+	switch fields.driver(s.runs) {
+	case -1:
+		q := "SELECT " + columns + " FROM dataward_audit_entries e WHERE " + where.String() + " ORDER BY e.idx LIMIT ?"
+		stored, _ := s.queries.LoadOrStore(fields, s.db.dialect.rebind(q))
+		return stored.(string)
+	case subjectRuns:
+		end = "r.subject_end"
+		runs = "r.subject = ? AND "
+		order = end + ", r.idx, e.idx"
+	case actorRuns:
+		end = "r.actor_end"
+		runs = "r.actor_id = ? AND "
+		order = end + ", r.idx, e.idx"
+	case timeRuns:
+		end = "r.time_end"
+		if fields&fromField != 0 {
+			runs += "r.time >= ? AND "
+		}
+		if fields&toField != 0 {
+			runs += "r.time < ? AND "
+		}
+		order = "e.idx"
+	}
+	runs += end + " > ?"
+	inRun := "e.idx BETWEEN r.idx AND " + end + " AND " + where.String()
+	q := "SELECT " + columns + " FROM dataward_audit_entries r CROSS JOIN dataward_audit_entries e WHERE " +
+		inRun + " AND " + runs + " ORDER BY " + order + " LIMIT ?"
+	stored, _ := s.queries.LoadOrStore(fields, s.db.dialect.rebind(q))
+	return stored.(string)
 }
 
 func (s *AuditStore) queryEntries(ctx context.Context, query string, args ...any) ([]audit.Entry, error) {
@@ -1134,4 +1353,12 @@ func (m *multiInsert) text(rows int) string {
 	t := m.d.rebind(b.String())
 	m.texts[rows] = t
 	return t
+}
+
+// latest returns the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }

@@ -48,6 +48,8 @@ CREATE TABLE dataward_audit_entries (
 -- the cursor, and stop after a page. Time ranges are usually narrow, and
 -- time grows with idx. Every index slows appends (two more cost a third of
 -- the throughput of a durable append on SQLite), so these three are all.
+-- (On SQLite, 0007_audit_runs.sqlite.sql replaces them by indexes of runs
+-- of entries.)
 CREATE INDEX dataward_audit_entries_time ON dataward_audit_entries (time);
 CREATE INDEX dataward_audit_entries_subject ON dataward_audit_entries (subject, idx);
 CREATE INDEX dataward_audit_entries_actor ON dataward_audit_entries (actor_id, idx);

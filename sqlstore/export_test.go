@@ -1,0 +1,7 @@
+package sqlstore
+
+// For the tests of package sqlstore_test.
+const (
+	AuditRunReach    = auditRunReach
+	AuditTimeRunSpan = auditTimeRunSpan
+)

@@ -29,7 +29,9 @@
 //     dataward_audit_entries (the entries, with their query columns and
 //     Merkle tree hashes), dataward_audit_checkpoints
 //     (signed checkpoints) and dataward_audit_head (one row: the log's
-//     size, whose lock serialises appenders).
+//     size, whose lock serialises appenders). Migrations 0002 and, on
+//     SQLite, 0007 (indexes of runs of entries, which cost a durable
+//     append less than an index entry per entry).
 //   - [DB.ConsentStore]: the consent ledger of package consent, in
 //     dataward_consent_records (the records, by tenant and Seq) and
 //     dataward_consent_heads (one row per tenant: its last Seq, whose lock

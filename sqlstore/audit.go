@@ -81,7 +81,7 @@ type AuditStore struct {
 	// entries (SQLite; see auditRunReach), not entries (PostgreSQL).
 	runs bool
 
-	queries sync.Map // Query's statements: filterFields -> string
+	queries sync.Map // Query's statements: by filterFields, or by fields and kind (see text)
 
 	writer sqliteWriter // SQLite appends, when the pool allows one more connection
 }
@@ -889,12 +889,14 @@ var filterConds = []struct {
 	{"e.subject = ?", func(_ Dialect, f audit.Filter, _ timeBounds) any { return nonEmpty(f.Subject) }},
 }
 
-// The bits of filterConds.
+// The bits of filterConds, and inOrder.
 const (
 	fromField filterFields = 1 << iota
 	toField
 	actorField
 	subjectField
+	// inOrder makes the query read the log in order, not runs.
+	inOrder
 )
 
 // driver returns the kind of runs (actorRuns, subjectRuns or timeRuns)
@@ -903,7 +905,7 @@ const (
 // condition on it, then the actor's, then time's.
 func (fields filterFields) driver(runs bool) int {
 	switch {
-	case !runs:
+	case !runs || fields&inOrder != 0:
 		return -1
 	case fields&subjectField != 0:
 		return subjectRuns
@@ -1031,20 +1033,10 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 			runVals = append(runVals, bounds.to)
 		}
 	}
-	query := s.queryText(fields)
-	args := func(after, limit int64) []any {
-		args := make([]any, 0, len(vals)+len(runVals)+3)
-		args = append(args, after)
-		args = append(args, vals...)
-		if runVals != nil {
-			args = append(args, runVals...)
-			args = append(args, after)
-		}
-		return append(args, limit)
-	}
+	q := &auditQuery{s: s, fields: fields, vals: vals, runVals: runVals}
 	inGo := f.Action != "" || f.ResourceType != "" || f.ResourceID != "" || f.Outcome != ""
 	if !inGo {
-		out, err := s.queryEntries(ctx, query, args(max(f.After, -1), int64(f.Limit))...)
+		out, err := q.page(ctx, max(f.After, -1), int64(f.Limit))
 		if err != nil {
 			return nil, storeErr(ctx, "query audit log", err)
 		}
@@ -1053,7 +1045,7 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 	rows := int64(max(f.Limit, queryPageRows))
 	var out []audit.Entry
 	for after := max(f.After, -1); ; {
-		page, err := s.queryEntries(ctx, query, args(after, rows)...)
+		page, err := q.page(ctx, after, rows)
 		if err != nil {
 			return nil, storeErr(ctx, "query audit log", err)
 		}
@@ -1102,36 +1094,140 @@ func (s *AuditStore) queryText(fields filterFields) string {
 			where.WriteString(" AND " + c.sql)
 		}
 	}
-	var runs, end, order string
-	switch fields.driver(s.runs) {
-	case -1:
+	runs, end := fields.runConds(s.runs)
+	if runs == "" {
 		q := "SELECT " + columns + " FROM dataward_audit_entries e WHERE " + where.String() + " ORDER BY e.idx LIMIT ?"
 		stored, _ := s.queries.LoadOrStore(fields, s.db.dialect.rebind(q))
 		return stored.(string)
-	case subjectRuns:
-		end = "r.subject_end"
-		runs = "r.subject = ? AND "
-		order = end + ", r.idx, e.idx"
-	case actorRuns:
-		end = "r.actor_end"
-		runs = "r.actor_id = ? AND "
-		order = end + ", r.idx, e.idx"
-	case timeRuns:
-		end = "r.time_end"
-		if fields&fromField != 0 {
-			runs += "r.time >= ? AND "
-		}
-		if fields&toField != 0 {
-			runs += "r.time < ? AND "
-		}
+	}
+	order := end + ", r.idx, e.idx"
+	if fields.driver(s.runs) == timeRuns {
 		order = "e.idx"
 	}
-	runs += end + " > ?"
 	inRun := "e.idx BETWEEN r.idx AND " + end + " AND " + where.String()
 	q := "SELECT " + columns + " FROM dataward_audit_entries r CROSS JOIN dataward_audit_entries e WHERE " +
 		inRun + " AND " + runs + " ORDER BY " + order + " LIMIT ?"
 	stored, _ := s.queries.LoadOrStore(fields, s.db.dialect.rebind(q))
 	return stored.(string)
+}
+
+// runConds returns the conditions on the runs (rows r) that the query for
+// fields reads, whose arguments are those of the runs' conditions (see
+// Query) and the cursor, and the column of their ends; "" if it reads the
+// log in order.
+func (fields filterFields) runConds(runs bool) (conds, end string) {
+	switch fields.driver(runs) {
+	case subjectRuns:
+		return "r.subject = ? AND r.subject_end > ?", "r.subject_end"
+	case actorRuns:
+		return "r.actor_id = ? AND r.actor_end > ?", "r.actor_end"
+	case timeRuns:
+		if fields&fromField != 0 {
+			conds += "r.time >= ? AND "
+		}
+		if fields&toField != 0 {
+			conds += "r.time < ? AND "
+		}
+		return conds + "r.time_end > ?", "r.time_end"
+	}
+	return "", ""
+}
+
+// auditQuery reads the pages of one Query.
+type auditQuery struct {
+	s             *AuditStore
+	fields        filterFields
+	vals, runVals []any // the arguments of the conditions, and of those on runs
+}
+
+// manyTimeRuns is how many runs of times a query reads, sorting what they
+// hold, before it reads the log in order instead (see auditQuery.page).
+const manyTimeRuns = 256
+
+// page returns the first limit entries after the cursor after that match
+// q's conditions.
+//
+// With conditions on time alone, it first counts the runs of times that
+// may hold a match, up to manyTimeRuns. If there are few (a recent hour
+// of a long log), it reads them and sorts their matches. If there are
+// many (a long span), it reads the log in order, from the cursor or, if
+// the entry after the cursor does not match, from the first run that may
+// hold a match: a sort of every match would read them all to return a
+// page, and reading in order from the cursor would read the whole log
+// before a span that starts late.
+func (q *auditQuery) page(ctx context.Context, after, limit int64) ([]audit.Entry, error) {
+	s := q.s
+	if q.fields.driver(s.runs) != timeRuns {
+		return s.queryEntries(ctx, s.queryText(q.fields), q.args(after, limit, true)...)
+	}
+	runs, _ := q.fields.runConds(s.runs)
+	runArgs := append(slices.Clip(q.runVals), after)
+	var n int64
+	err := s.db.sql.QueryRowContext(ctx, s.text(q.fields, "count", func() string {
+		return "SELECT count(*) FROM (SELECT 1 FROM dataward_audit_entries r WHERE " + runs + " LIMIT ?) AS runs"
+	}), append(runArgs, int64(manyTimeRuns+1))...).Scan(&n)
+	if err != nil {
+		return nil, err
+	}
+	if n <= manyTimeRuns {
+		return s.queryEntries(ctx, s.queryText(q.fields), q.args(after, limit, true)...)
+	}
+	var first int
+	err = s.db.sql.QueryRowContext(ctx, s.text(q.fields, "first", func() string {
+		var b strings.Builder
+		b.WriteString("SELECT count(*) FROM dataward_audit_entries e WHERE e.idx = ?")
+		for i, c := range filterConds {
+			if q.fields&(1<<i) != 0 {
+				b.WriteString(" AND " + c.sql)
+			}
+		}
+		return b.String()
+	}), append([]any{after + 1}, q.vals...)...).Scan(&first)
+	if err != nil {
+		return nil, err
+	}
+	start := after
+	if first == 0 {
+		var lo sql.NullInt64
+		err := s.db.sql.QueryRowContext(ctx, s.text(q.fields, "start", func() string {
+			return "SELECT min(r.idx) FROM dataward_audit_entries r WHERE " + runs
+		}), runArgs...).Scan(&lo)
+		if err != nil {
+			return nil, err
+		}
+		if !lo.Valid {
+			return nil, nil // no run of those times ends past the cursor
+		}
+		start = max(after, lo.Int64-1)
+	}
+	return s.queryEntries(ctx, s.queryText(q.fields|inOrder), q.args(start, limit, false)...)
+}
+
+// args returns the arguments of queryText's statement for q (or, without
+// runs, for q's fields read in order).
+func (q *auditQuery) args(after, limit int64, runs bool) []any {
+	args := make([]any, 0, len(q.vals)+len(q.runVals)+3)
+	args = append(args, after)
+	args = append(args, q.vals...)
+	if runs && q.runVals != nil {
+		args = append(args, q.runVals...)
+		args = append(args, after)
+	}
+	return append(args, limit)
+}
+
+// text returns the statement that build makes for fields and kind, built
+// once.
+func (s *AuditStore) text(fields filterFields, kind string, build func() string) string {
+	key := struct {
+		fields filterFields
+		kind   string
+	}{fields, kind}
+	if q, ok := s.queries.Load(key); ok {
+		return q.(string)
+	}
+	q, _ := s.queries.LoadOrStore(key, s.db.dialect.rebind(build()))
+	return q.(string)
 }
 
 func (s *AuditStore) queryEntries(ctx context.Context, query string, args ...any) ([]audit.Entry, error) {

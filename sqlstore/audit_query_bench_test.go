@@ -59,6 +59,8 @@ func BenchmarkAuditStoreQuery(b *testing.B) {
 				{"actor", audit.Filter{ActorID: "staff-42"}},
 				{"from", audit.Filter{From: times[n-1000]}},
 				{"to", audit.Filter{To: times[1000]}},
+				{"to-end", audit.Filter{To: times[n-1]}},
+				{"from-start", audit.Filter{From: times[0]}},
 				{"from-to", audit.Filter{From: times[n/2], To: times[n/2+500]}},
 				{"subject-from", audit.Filter{Subject: "h:cust-42", From: times[n/2]}},
 				{"all", audit.Filter{}},

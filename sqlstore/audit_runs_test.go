@@ -155,3 +155,63 @@ func TestAuditStoreQueryRuns(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditStoreQueryTimeSpans: a query on time alone reads the runs of
+// times when few may hold a match, and the log in order otherwise,
+// starting at the cursor if the entry after it matches, else at the first
+// run that may; either way it returns what the reference implementation
+// does, also where times go back (batches appended late, with older
+// times).
+func TestAuditStoreQueryTimeSpans(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		st := open(t, b.dsn(t)).AuditStore()
+		mem := audit.NewMemStore()
+		g := newEntryGen(8)
+		n := 4 * sqlstore.ManyTimeRuns // entries a second apart: each a run
+		var start int64
+		for start < int64(n) {
+			entries := g.entries(50)
+			if start/50%5 == 3 {
+				for i := range entries { // a batch from an hour before
+					entries[i].Time = entries[i].Time.Add(-time.Hour)
+				}
+			}
+			batch, err := batchAt(ctx, mem, start, entries)
+			require.NoError(t, err)
+			require.NoError(t, mem.Append(ctx, batch))
+			require.NoError(t, st.Append(ctx, batch))
+			start += int64(len(entries))
+		}
+		all, err := mem.ReadEntries(ctx, 0, int(start))
+		require.NoError(t, err)
+		at := func(i int) time.Time {
+			for all[i].Time.IsZero() {
+				i++
+			}
+			return all[i].Time
+		}
+		filters := []audit.Filter{
+			{From: at(0)},                    // every entry, nearly
+			{From: at(n / 2)},                // the second half, and older batches after it
+			{To: at(n - 10)},                 // nearly all
+			{From: at(n - 30)},               // a few runs
+			{From: at(100), To: at(n - 100)}, // many
+			{From: at(n / 2), To: at(n/2 + 20)},
+			{To: at(40)},
+			{From: at(n - 1).Add(time.Hour)}, // none
+		}
+		for i, f := range filters {
+			for _, after := range []int64{-1, 0, 49, 150, 151, int64(n / 2), int64(n - 20), start - 1} {
+				for _, limit := range []int{1, 7, 100, n} {
+					f.After, f.Limit = after, limit
+					want, err := mem.Query(ctx, f)
+					require.NoError(t, err)
+					got, err := st.Query(ctx, f)
+					require.NoError(t, err)
+					require.Equal(t, orNil(want), orNil(got), "filter %d: %+v", i, f)
+				}
+			}
+		}
+	})
+}

@@ -4,4 +4,5 @@ package sqlstore
 const (
 	AuditRunReach    = auditRunReach
 	AuditTimeRunSpan = auditTimeRunSpan
+	ManyTimeRuns     = manyTimeRuns
 )

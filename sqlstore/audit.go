@@ -80,6 +80,9 @@ type AuditStore struct {
 	// runs is set where the actor, subject and time indexes hold runs of
 	// entries (SQLite; see auditRunReach), not entries (PostgreSQL).
 	runs bool
+	// earlierChecked is when Query last looked for entries of an earlier
+	// build (see indexEarlierEntries), in Unix nanoseconds.
+	earlierChecked atomic.Int64
 
 	queries sync.Map // Query's statements: by filterFields, or by fields and kind (see text)
 
@@ -662,14 +665,16 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs 
 			return fmt.Errorf("entry %d comes without its tree hashes", e.Index)
 		}
 		args = append(args, blob[start:len(blob):len(blob)])
-		for _, ends := range ends {
-			if ends == nil {
-				break // no runs
-			}
-			if ends[i] < 0 {
-				args = append(args, nil)
-			} else {
+		for k, ends := range ends {
+			switch {
+			case ends == nil:
+				// no runs
+			case ends[i] >= 0:
 				args = append(args, e.Index+int64(ends[i]-i))
+			case k == timeRuns:
+				args = append(args, timeRunContinues)
+			default:
+				args = append(args, nil)
 			}
 		}
 	}
@@ -707,6 +712,14 @@ func (s *AuditStore) append(ctx context.Context, q querier, b audit.Batch, bufs 
 const (
 	auditRunReach    = 16
 	auditTimeRunSpan = 10 * time.Millisecond
+)
+
+// The values of time_end that end no run: an entry in a run of times, but
+// not its first, and one that an earlier build appended after migration 7,
+// which leaves the column at its default (see indexEarlierEntries).
+const (
+	timeRunContinues int64 = -1
+	timeRunUnknown   int64 = -2
 )
 
 // The kinds of runs, in the order of their columns.
@@ -753,9 +766,16 @@ func (f *runFinder) find(es []audit.Entry) [runKinds][]int {
 			ends[i] = i
 		}
 	}
+	// Times as the column stores them (Unix microseconds on SQLite), not
+	// as time.Time compares them: two readings of time.Now compare by the
+	// monotonic clock, which goes on where the wall clock steps back.
 	ends, start := f.ends[timeRuns], 0
+	span := auditTimeRunSpan.Microseconds()
 	for i := range es {
-		if i == 0 || es[i].Time.Before(es[i-1].Time) || es[i].Time.Sub(es[start].Time) > auditTimeRunSpan {
+		t := es[i].Time.UnixMicro()
+		// t >= the run's first time here, so their difference fits
+		// in a uint64 even where it overflows an int64.
+		if i == 0 || t < es[i-1].Time.UnixMicro() || uint64(t-es[start].Time.UnixMicro()) > uint64(span) {
 			start = i
 		} else {
 			ends[start] = i
@@ -986,8 +1006,9 @@ const queryPageRows = 512
 // most f.Limit of them, as [audit.Store] specifies. The conditions on time,
 // actor and subject are the SQL query's, served by their indexes, which
 // read f.Limit entries after the cursor f.After without reading the rest.
-// (The actor and subject indexes hold runs of entries, not entries: for
-// each entry returned, fewer than auditRunReach are read.)
+// (On SQLite those indexes hold runs of entries, not entries: a query on
+// subject or actor alone reads fewer than auditRunReach rows for each
+// entry it returns.)
 // Those on action, resource and outcome, fields that only the entry's
 // data holds, are tested on the rows read, which are then read a page at
 // a time until f.Limit entries match or the rows run out.
@@ -1031,6 +1052,11 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 		}
 		if bounds.to != nil {
 			runVals = append(runVals, bounds.to)
+		}
+	}
+	if s.runs && fields.driver(s.runs) >= 0 {
+		if err := s.indexEarlierEntries(ctx); err != nil {
+			return nil, storeErr(ctx, "query audit log", err)
 		}
 	}
 	q := &auditQuery{s: s, fields: fields, vals: vals, runVals: runVals}
@@ -1111,6 +1137,28 @@ func (s *AuditStore) queryText(fields filterFields) string {
 	return stored.(string)
 }
 
+// indexEarlierEntries makes each entry that a build from before migration
+// 7 appended since (while it ran beside this one, during an upgrade) a run
+// of its own, so that queries find it: that build left time_end at its
+// default, timeRunUnknown, which an index of those entries alone (empty
+// otherwise) finds at once. It looks at most once a second (a statement
+// costs a query on SQLite about a third more), so such an entry may go
+// unseen by queries for that long.
+func (s *AuditStore) indexEarlierEntries(ctx context.Context) error {
+	now := time.Now().UnixNano()
+	last := s.earlierChecked.Load()
+	if now-last < int64(time.Second) && now >= last || !s.earlierChecked.CompareAndSwap(last, now) {
+		return nil
+	}
+	var n int
+	err := s.db.sql.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM dataward_audit_entries WHERE time_end = -2 LIMIT 1) AS x").Scan(&n)
+	if err != nil || n == 0 {
+		return err
+	}
+	_, err = s.db.sql.ExecContext(ctx, "UPDATE dataward_audit_entries SET actor_end = idx, subject_end = idx, time_end = idx WHERE time_end = -2")
+	return err
+}
+
 // runConds returns the conditions on the runs (rows r) that the query for
 // fields reads, whose arguments are those of the runs' conditions (see
 // Query) and the cursor, and the column of their ends; "" if it reads the
@@ -1122,13 +1170,7 @@ func (fields filterFields) runConds(runs bool) (conds, end string) {
 	case actorRuns:
 		return "r.actor_id = ? AND r.actor_end > ?", "r.actor_end"
 	case timeRuns:
-		if fields&fromField != 0 {
-			conds += "r.time >= ? AND "
-		}
-		if fields&toField != 0 {
-			conds += "r.time < ? AND "
-		}
-		return conds + "r.time_end > ?", "r.time_end"
+		return fields.timeSpan() + " AND r.time_end > ?", "r.time_end"
 	}
 	return "", ""
 }
@@ -1141,47 +1183,48 @@ type auditQuery struct {
 }
 
 // manyTimeRuns is how many runs of times a query reads, sorting what they
-// hold, before it reads the log in order instead (see auditQuery.page).
-const manyTimeRuns = 256
+// hold, before it reads the log in order instead (see auditQuery.page);
+// inOrderWindow is how much of the log it reads in order at a time.
+const (
+	manyTimeRuns  = 256
+	inOrderWindow = 4096
+)
 
 // page returns the first limit entries after the cursor after that match
 // q's conditions.
 //
-// With conditions on time alone, it first counts the runs of times that
-// may hold a match, up to manyTimeRuns. If there are few (a recent hour
-// of a long log), it reads them and sorts their matches. If there are
-// many (a long span), it reads the log in order, from the cursor or, if
-// the entry after the cursor does not match, from the first run that may
-// hold a match: a sort of every match would read them all to return a
-// page, and reading in order from the cursor would read the whole log
-// before a span that starts late.
+// With conditions on time alone, it first looks at the latest 2 *
+// manyTimeRuns runs of times in the span (the index of runs read
+// backwards). If the span holds no more, and at most manyTimeRuns of them
+// end past the cursor (a recent hour of a long log), it reads those runs
+// and sorts their matches. Otherwise (a long span) it reads the log in
+// order, inOrderWindow entries at a time, from the cursor if the entry
+// after it matches, else from the first run of the span; and it stops
+// once no run of the span ends past what it has read. A sort of every
+// match would read them all to return a page; reading in order from the
+// cursor, the whole log before a span that starts late, and after one
+// that ends early.
 func (q *auditQuery) page(ctx context.Context, after, limit int64) ([]audit.Entry, error) {
 	s := q.s
 	if q.fields.driver(s.runs) != timeRuns {
 		return s.queryEntries(ctx, s.queryText(q.fields), q.args(after, limit, true)...)
 	}
-	runs, _ := q.fields.runConds(s.runs)
-	runArgs := append(slices.Clip(q.runVals), after)
-	var n int64
-	err := s.db.sql.QueryRowContext(ctx, s.text(q.fields, "count", func() string {
-		return "SELECT count(*) FROM (SELECT 1 FROM dataward_audit_entries r WHERE " + runs + " LIMIT ?) AS runs"
-	}), append(runArgs, int64(manyTimeRuns+1))...).Scan(&n)
+	span := q.fields.timeSpan()
+	var runs, past int64
+	err := s.db.sql.QueryRowContext(ctx, s.text(q.fields, "probe", func() string {
+		return "SELECT count(*), coalesce(sum(time_end > ?), 0) FROM (SELECT r.time_end FROM dataward_audit_entries r" +
+			" INDEXED BY dataward_audit_entries_time_runs WHERE " + span + " ORDER BY r.time DESC LIMIT ?) AS runs"
+	}), append(append([]any{after}, q.runVals...), int64(2*manyTimeRuns+1))...).Scan(&runs, &past)
 	if err != nil {
 		return nil, err
 	}
-	if n <= manyTimeRuns {
+	if runs <= 2*manyTimeRuns && past <= manyTimeRuns {
 		return s.queryEntries(ctx, s.queryText(q.fields), q.args(after, limit, true)...)
 	}
+
 	var first int
 	err = s.db.sql.QueryRowContext(ctx, s.text(q.fields, "first", func() string {
-		var b strings.Builder
-		b.WriteString("SELECT count(*) FROM dataward_audit_entries e WHERE e.idx = ?")
-		for i, c := range filterConds {
-			if q.fields&(1<<i) != 0 {
-				b.WriteString(" AND " + c.sql)
-			}
-		}
-		return b.String()
+		return "SELECT count(*) FROM dataward_audit_entries e WHERE e.idx = ?" + q.fields.eConds()
 	}), append([]any{after + 1}, q.vals...)...).Scan(&first)
 	if err != nil {
 		return nil, err
@@ -1190,8 +1233,9 @@ func (q *auditQuery) page(ctx context.Context, after, limit int64) ([]audit.Entr
 	if first == 0 {
 		var lo sql.NullInt64
 		err := s.db.sql.QueryRowContext(ctx, s.text(q.fields, "start", func() string {
-			return "SELECT min(r.idx) FROM dataward_audit_entries r WHERE " + runs
-		}), runArgs...).Scan(&lo)
+			return "SELECT min(r.idx) FROM dataward_audit_entries r INDEXED BY dataward_audit_entries_time_runs WHERE " +
+				span + " AND r.time_end > ?"
+		}), append(slices.Clip(q.runVals), after)...).Scan(&lo)
 		if err != nil {
 			return nil, err
 		}
@@ -1200,7 +1244,62 @@ func (q *auditQuery) page(ctx context.Context, after, limit int64) ([]audit.Entr
 		}
 		start = max(after, lo.Int64-1)
 	}
-	return s.queryEntries(ctx, s.queryText(q.fields|inOrder), q.args(start, limit, false)...)
+	window := s.text(q.fields, "window", func() string {
+		return "SELECT " + auditEntryColumns + " FROM dataward_audit_entries e WHERE e.idx > ? AND e.idx <= ?" +
+			q.fields.eConds() + " ORDER BY e.idx LIMIT ?"
+	})
+	more := s.text(q.fields, "more", func() string {
+		return "SELECT count(*) FROM (SELECT 1 FROM dataward_audit_entries r INDEXED BY dataward_audit_entries_time_runs WHERE " +
+			span + " AND r.time_end > ? ORDER BY r.time DESC LIMIT 1) AS runs"
+	})
+	var out []audit.Entry
+	for {
+		end := start + min(inOrderWindow, math.MaxInt64-start)
+		args := append(append([]any{start, end}, q.vals...), limit-int64(len(out)))
+		page, err := s.queryEntries(ctx, window, args...)
+		if err != nil {
+			return nil, err
+		}
+		if out = append(out, page...); int64(len(out)) == limit || end == math.MaxInt64 {
+			return out, nil
+		}
+		var n int
+		if err := s.db.sql.QueryRowContext(ctx, more, append(slices.Clip(q.runVals), end)...).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return out, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		start = end
+	}
+}
+
+// timeSpan returns the conditions on the runs of times (rows r) that may
+// hold a match of fields' conditions on time, whose arguments are those of
+// the runs' conditions (see Query).
+func (fields filterFields) timeSpan() string {
+	conds := "r.time_end >= 0"
+	if fields&fromField != 0 {
+		conds += " AND r.time >= ?"
+	}
+	if fields&toField != 0 {
+		conds += " AND r.time < ?"
+	}
+	return conds
+}
+
+// eConds returns the conditions of fields on the row e, each after AND.
+func (fields filterFields) eConds() string {
+	var b strings.Builder
+	for i, c := range filterConds {
+		if fields&(1<<i) != 0 {
+			b.WriteString(" AND " + c.sql)
+		}
+	}
+	return b.String()
 }
 
 // args returns the arguments of queryText's statement for q (or, without

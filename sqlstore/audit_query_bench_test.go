@@ -13,8 +13,8 @@ import (
 	"github.com/dataward/dataward/sqlstore"
 )
 
-// BenchmarkAuditStoreQuery reads the first page (100 entries) of typical
-// queries from a log of 100,000 entries, one a millisecond, each done by
+// BenchmarkAuditStoreQuery reads a page (100 entries; the first, unless
+// After says otherwise) of typical queries from a log of 100,000 entries, one a millisecond, each done by
 // one of 100 actors to one of 10,000 subjects drawn at random: the worst
 // case for the indexes of runs (see migrations/0007_audit_runs.sql), where
 // nearly every entry is a run of its own.
@@ -64,10 +64,14 @@ func BenchmarkAuditStoreQuery(b *testing.B) {
 				{"from-to", audit.Filter{From: times[n/2], To: times[n/2+500]}},
 				{"subject-from", audit.Filter{Subject: "h:cust-42", From: times[n/2]}},
 				{"all", audit.Filter{}},
+				// Later pages: deep in a span of the whole log, and the
+				// last of a span that ends early (fewer than a page left).
+				{"from-start-deep", audit.Filter{From: times[0], After: n - 2000}},
+				{"from-to-last", audit.Filter{From: times[1000], To: times[1300], After: 1250}},
 			} {
 				b.Run(q.name, func(b *testing.B) {
 					f := q.f
-					f.After, f.Limit = -1, 100
+					f.After, f.Limit = max(f.After, -1), 100
 					want, err := mem.Query(ctx, f)
 					require.NoError(b, err)
 					for b.Loop() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -106,7 +107,7 @@ func TestAuditStoreQueryRuns(t *testing.T) {
 			// two, runs break at 0 (a new batch), 11 (over 10 ms after 0), 12
 			// (the zero time), 14 (after it), 20 (back) and 30 (a jump).
 			var times [][2]int64
-			rows, err := db.SQL().QueryContext(ctx, fmt.Sprint("SELECT idx, time_end FROM dataward_audit_entries WHERE time_end IS NOT NULL AND idx >= ", n, " ORDER BY idx"))
+			rows, err := db.SQL().QueryContext(ctx, fmt.Sprint("SELECT idx, time_end FROM dataward_audit_entries WHERE time_end >= 0 AND idx >= ", n, " ORDER BY idx"))
 			require.NoError(t, err)
 			for rows.Next() {
 				var run [2]int64
@@ -157,18 +158,20 @@ func TestAuditStoreQueryRuns(t *testing.T) {
 }
 
 // TestAuditStoreQueryTimeSpans: a query on time alone reads the runs of
-// times when few may hold a match, and the log in order otherwise,
-// starting at the cursor if the entry after it matches, else at the first
-// run that may; either way it returns what the reference implementation
-// does, also where times go back (batches appended late, with older
-// times).
+// times when few may hold a match, and the log in order otherwise, a
+// window at a time, starting at the cursor if the entry after it matches,
+// else at the first run that may, and stopping after the span's last run;
+// either way it returns what the reference implementation does, also
+// where times go back (batches appended late, with older times).
 func TestAuditStoreQueryTimeSpans(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		st := open(t, b.dsn(t)).AuditStore()
 		mem := audit.NewMemStore()
 		g := newEntryGen(8)
-		n := 4 * sqlstore.ManyTimeRuns // entries a second apart: each a run
+		// Entries a second apart, each a run of its own: more runs than
+		// are sorted, and more entries than are read in order at a time.
+		n := 2*sqlstore.InOrderWindow + 4*sqlstore.ManyTimeRuns
 		var start int64
 		for start < int64(n) {
 			entries := g.entries(50)
@@ -202,7 +205,7 @@ func TestAuditStoreQueryTimeSpans(t *testing.T) {
 			{From: at(n - 1).Add(time.Hour)}, // none
 		}
 		for i, f := range filters {
-			for _, after := range []int64{-1, 0, 49, 150, 151, int64(n / 2), int64(n - 20), start - 1} {
+			for _, after := range []int64{-1, 0, 49, 150, 151, int64(n / 2), int64(n - 20), start - 1, start + 5} {
 				for _, limit := range []int{1, 7, 100, n} {
 					f.After, f.Limit = after, limit
 					want, err := mem.Query(ctx, f)
@@ -214,4 +217,37 @@ func TestAuditStoreQueryTimeSpans(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAuditStoreRunsOfWallClockTimes: runs of times follow the times as
+// stored (the wall clock), not as time.Time compares two readings of
+// time.Now (the monotonic clock). Here the wall clock stepped back an hour
+// between two readings that the monotonic clock puts a millisecond apart:
+// the second entry must start a run of its own, or a query up to a time
+// between the two misses it.
+func TestAuditStoreRunsOfWallClockTimes(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, backends[0].dsn(t)).AuditStore()
+	mem := audit.NewMemStore()
+	t1 := time.Now()
+	t2 := t1.Add(time.Millisecond)
+	// time.Time keeps its wall clock reading in its first word, the
+	// seconds from bit 30 up when it has a monotonic reading.
+	(*struct{ wall uint64 })(unsafe.Pointer(&t2)).wall -= 3600 << 30
+	require.True(t, t1.Before(t2), "by the monotonic clock")
+	require.True(t, t2.Round(0).Before(t1.Round(0)), "by the wall clock")
+	es := newEntryGen(3).entries(2)
+	es[0].Time, es[1].Time = t1, t2
+	b, err := batchAt(ctx, mem, 0, es)
+	require.NoError(t, err)
+	require.NoError(t, mem.Append(ctx, b))
+	require.NoError(t, st.Append(ctx, b))
+	f := audit.Filter{To: t1.Round(0).Add(-30 * time.Minute), Limit: 10}
+	want, err := mem.Query(ctx, f)
+	require.NoError(t, err)
+	require.Len(t, want, 1)
+	got, err := st.Query(ctx, f)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "the second entry")
+	require.EqualValues(t, 1, got[0].Index) // its time, to the microsecond: time.Now has nanoseconds
 }

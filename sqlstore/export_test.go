@@ -5,4 +5,5 @@ const (
 	AuditRunReach    = auditRunReach
 	AuditTimeRunSpan = auditTimeRunSpan
 	ManyTimeRuns     = manyTimeRuns
+	InOrderWindow    = inOrderWindow
 )

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/tlog"
@@ -98,5 +99,49 @@ func TestMigrateAuditRuns(t *testing.T) {
 			require.NoError(t, err)
 			require.EqualValues(t, 50, report.Size)
 		})
+	}
+}
+
+// TestAuditEntriesOfAnEarlierBuild: a process of a build from before
+// migration 7, still running beside this one during an upgrade, appends
+// without the columns of run ends. Its entries are found by subject,
+// actor and time all the same: each becomes a run of its own.
+func TestAuditEntriesOfAnEarlierBuild(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "u.db"), nil)
+	require.NoError(t, err)
+	defer db.Close()
+	earlier := newAuditStore(db) // appends as the build before migration 7 did
+	earlier.runs = false
+	earlier.insertEntries = newMultiInsert(SQLite, "dataward_audit_entries", auditInsertColumns, auditInsertColumnCount, auditEntriesPerInsert)
+	defer earlier.close()
+	mem := audit.NewMemStore()
+	for _, st := range []audit.Store{earlier, db.AuditStore(), earlier} {
+		for _, s := range []audit.Store{st, mem} {
+			l, err := audit.New(s, &audit.Options{HashKey: make([]byte, 32)})
+			require.NoError(t, err)
+			for i := range 10 {
+				require.NoError(t, l.Record(ctx, audit.Event{
+					ID: fmt.Sprint("e-", i), Time: time.Date(2026, 1, 2, 3, 4, 5, i*1000, time.UTC), Action: "customer.view",
+					Actor: audit.Actor{ID: "staff-1"}, Subject: dataward.SubjectID(fmt.Sprint("cust-", i%2))}))
+			}
+			require.NoError(t, l.Close(ctx))
+		}
+	}
+	l, err := audit.New(mem, &audit.Options{HashKey: make([]byte, 32)})
+	require.NoError(t, err)
+	for _, f := range []audit.Filter{
+		{ActorID: "staff-1"},
+		{Subject: l.SubjectKey("cust-0")},
+		{From: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{To: time.Date(2026, 1, 2, 3, 4, 5, 5000, time.UTC)},
+	} {
+		f.After, f.Limit = -1, 100
+		want, err := mem.Query(ctx, f)
+		require.NoError(t, err)
+		require.NotEmpty(t, want)
+		got, err := db.AuditStore().Query(ctx, f)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "%+v", f)
 	}
 }

@@ -19,8 +19,8 @@
 --   from the run's first one.
 -- (sqlstore's auditRunReach and auditTimeRunSpan.) The first entry of
 -- each run stores the index of its last entry in subject_end (actor_end,
--- time_end); the others store NULL there, and the partial indexes below
--- hold the first entries alone.
+-- time_end); the others store NULL there (-1 in time_end), and the partial
+-- indexes below hold the first entries alone.
 --
 -- A query for a subject seeks its runs that end past the cursor, in order
 -- of their end, which is the order of the log (runs of one subject never
@@ -30,16 +30,22 @@
 -- 64 instead of 64. A query for times from t reads the runs that start
 -- from t - 10 ms on (the first entry of a run has its earliest time).
 --
--- An entry appended before this migration is a run of its own.
+-- An entry appended before this migration is a run of its own. So is one
+-- that a process of an earlier build appends after it (during an upgrade,
+-- before that process restarts): it leaves time_end at its default, -2,
+-- and the next query of this build finds such entries through the index
+-- dataward_audit_entries_unindexed (empty otherwise) and makes each a run.
 ALTER TABLE dataward_audit_entries ADD COLUMN actor_end BIGINT;
 ALTER TABLE dataward_audit_entries ADD COLUMN subject_end BIGINT;
-ALTER TABLE dataward_audit_entries ADD COLUMN time_end BIGINT;
+ALTER TABLE dataward_audit_entries ADD COLUMN time_end BIGINT NOT NULL DEFAULT -2;
 UPDATE dataward_audit_entries SET actor_end = idx, subject_end = idx, time_end = idx;
 DROP INDEX dataward_audit_entries_time;
 DROP INDEX dataward_audit_entries_subject;
 DROP INDEX dataward_audit_entries_actor;
 CREATE INDEX dataward_audit_entries_time_runs ON dataward_audit_entries (time, time_end)
-	WHERE time_end IS NOT NULL;
+	WHERE time_end >= 0;
+CREATE INDEX dataward_audit_entries_unindexed ON dataward_audit_entries (idx)
+	WHERE time_end = -2;
 CREATE INDEX dataward_audit_entries_subject_runs ON dataward_audit_entries (subject, subject_end)
 	WHERE subject_end IS NOT NULL;
 CREATE INDEX dataward_audit_entries_actor_runs ON dataward_audit_entries (actor_id, actor_end)

@@ -143,18 +143,26 @@ func TestAuditStoreQueryRuns(t *testing.T) {
 					cursors = append(cursors, after)
 				}
 			}
-			for _, after := range cursors {
-				for _, limit := range limits {
-					f.After, f.Limit = after, limit
-					want, err := mem.Query(ctx, f)
-					require.NoError(t, err)
-					got, err := st.Query(ctx, f)
-					require.NoError(t, err)
-					require.Equal(t, orNil(want), orNil(got), "filter %d: %+v", i, f)
-				}
-			}
+			requireSameResults(t, mem, st, f, cursors, limits, fmt.Sprint("filter ", i))
 		}
 	})
+}
+
+// requireSameResults requires st to answer f as mem does, after each of
+// cursors and with each of limits.
+func requireSameResults(t *testing.T, mem, st audit.Store, f audit.Filter, cursors []int64, limits []int, what string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, after := range cursors {
+		for _, limit := range limits {
+			f.After, f.Limit = after, limit
+			want, err := mem.Query(ctx, f)
+			require.NoError(t, err)
+			got, err := st.Query(ctx, f)
+			require.NoError(t, err)
+			require.Equal(t, orNil(want), orNil(got), "%s: %+v", what, f)
+		}
+	}
 }
 
 // TestAuditStoreQueryTimeSpans: a query on time alone reads the runs of
@@ -205,16 +213,8 @@ func TestAuditStoreQueryTimeSpans(t *testing.T) {
 			{From: at(n - 1).Add(time.Hour)}, // none
 		}
 		for i, f := range filters {
-			for _, after := range []int64{-1, 0, 49, 150, 151, int64(n / 2), int64(n - 20), start - 1, start + 5} {
-				for _, limit := range []int{1, 7, 100, n} {
-					f.After, f.Limit = after, limit
-					want, err := mem.Query(ctx, f)
-					require.NoError(t, err)
-					got, err := st.Query(ctx, f)
-					require.NoError(t, err)
-					require.Equal(t, orNil(want), orNil(got), "filter %d: %+v", i, f)
-				}
-			}
+			requireSameResults(t, mem, st, f, []int64{-1, 0, 49, 150, 151, int64(n / 2), int64(n - 20), start - 1, start + 5},
+				[]int{1, 7, 100, n}, fmt.Sprint("filter ", i))
 		}
 	})
 }

@@ -1254,7 +1254,10 @@ func (q *auditQuery) page(ctx context.Context, after, limit int64) ([]audit.Entr
 	})
 	var out []audit.Entry
 	for {
-		end := start + min(inOrderWindow, math.MaxInt64-start)
+		end := int64(math.MaxInt64)
+		if start < math.MaxInt64-inOrderWindow {
+			end = start + inOrderWindow
+		}
 		args := append(append([]any{start, end}, q.vals...), limit-int64(len(out)))
 		page, err := s.queryEntries(ctx, window, args...)
 		if err != nil {

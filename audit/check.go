@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dataward/dataward"
@@ -169,12 +170,11 @@ func usual(e *Event) bool {
 	return size <= MaxMetadataSize
 }
 
-// hasControl reports whether the name of a change or of metadata holds a
-// control character. Names are never that, and a NUL would blur a name
-// with the value after it in a keyed hash's input (see Logger.hash).
-func hasControl(name string) bool {
-	return strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f || r >= 0x80 && r < 0xa0 })
-}
+// hasControl reports whether a name (of a change, of metadata, the
+// Logger's Origin) holds a control character (C0, DEL or C1). Names are
+// never that, and a NUL would blur a name with the value after it in a
+// keyed hash's input (see Logger.hash).
+func hasControl(name string) bool { return strings.ContainsFunc(name, unicode.IsControl) }
 
 // plain reports whether s is at most MaxFieldLen bytes of printable ASCII.
 func plain(s string) bool { return len(s) <= MaxFieldLen && ascii.Printable(s) }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/dataward/dataward/internal/uuid7"
@@ -332,7 +330,7 @@ func New(store Store, opts *Options) (*Logger, error) {
 	if o.DefaultPolicy > Buffered {
 		ve.Add("Options.DefaultPolicy", "is unknown")
 	}
-	if o.Origin != "" && (!utf8.ValidString(o.Origin) || strings.ContainsFunc(o.Origin, unicode.IsControl)) {
+	if o.Origin != "" && (!utf8.ValidString(o.Origin) || hasControl(o.Origin)) {
 		// It is the first line of each checkpoint (see FormatCheckpoint).
 		ve.Add("Options.Origin", "must be one line of valid UTF-8 without control characters")
 	}

@@ -186,3 +186,56 @@ func TestShredIntentDamaged(t *testing.T) {
 	assert.Empty(t, rep.Policies[0].Disposed)
 	assert.Empty(t, shredder.got)
 }
+
+// While another sweeper holds a data set's shred intent (it is between
+// disposing of a batch and shredding its subjects), this one disposes of
+// nothing there: it cannot keep its own intent, and says so.
+func TestShredIntentHeldByAnother(t *testing.T) {
+	ctx := context.Background()
+	store := retention.NewMemStore()
+	ok, err := store.AcquireLease(ctx, "retention/backups shredding", "someone", now0, now0.Add(time.Hour))
+	require.NoError(t, err)
+	require.True(t, ok)
+	mem := retention.NewMemTarget(retention.Record{ID: "r1", Subject: "alice", Created: date(2020, 1, 1, 0, 0)})
+	shredder := &shredLog{}
+	sw, err := retention.New(store, schedule(policy("backups", "30 days", retention.SinceCreated, retention.Shred)),
+		map[string]retention.Target{"backups": mem}, &retention.Options{Clock: &clock{t: now0}, Shredder: shredder})
+	require.NoError(t, err)
+	rep, err := sw.Sweep(ctx)
+	require.Error(t, err)
+	assert.ErrorIs(t, rep.Policies[0].Err, retention.ErrLeaseLost)
+	assert.Empty(t, rep.Policies[0].Disposed)
+	r, _ := mem.Get("r1")
+	assert.True(t, r.Disposed.IsZero())
+	assert.Empty(t, shredder.got)
+}
+
+// listFails is a target whose listing fails.
+type listFails struct{ *retention.MemTarget }
+
+func (listFails) Candidates(context.Context, retention.Query) ([]retention.Candidate, error) {
+	return nil, assert.AnError
+}
+
+// If the records of a subject to shred cannot be listed in a data set
+// that a hold covers, the sweep cannot tell whether the hold keeps the
+// subject: it fails, naming the data set, and shreds nothing.
+func TestShredHoldLookupFails(t *testing.T) {
+	ctx := context.Background()
+	old := date(2020, 1, 1, 0, 0)
+	backups := retention.NewMemTarget(retention.Record{ID: "r1", Subject: "alice", Created: old, LastActivity: old})
+	invoices := listFails{retention.NewMemTarget()}
+	shredder := &shredLog{}
+	sw, err := retention.New(retention.NewMemStore(),
+		schedule(policy("backups", "30 days", retention.SinceCreated, retention.Shred), policy("invoices", "7 years", retention.SinceCreated, retention.Delete)),
+		map[string]retention.Target{"backups": backups, "invoices": invoices}, &retention.Options{Clock: &clock{t: now0}, Shredder: shredder})
+	require.NoError(t, err)
+	_, err = sw.PlaceHold(ctx, retention.Hold{Dataset: "invoices", Record: "i1", Reason: "litigation 17"})
+	require.NoError(t, err)
+	rep, err := sw.Sweep(ctx)
+	require.Error(t, err)
+	require.ErrorIs(t, rep.Policies[0].Err, assert.AnError)
+	assert.ErrorContains(t, rep.Policies[0].Err, `data set "invoices"`)
+	assert.Empty(t, rep.Policies[0].Disposed)
+	assert.Empty(t, shredder.got)
+}

@@ -722,28 +722,19 @@ func (w *walker) shredHold(ctx context.Context, subject dataward.SubjectID) (str
 		}
 		w.stage = "looking for holds on the records of a subject to shred"
 		q := Query{Dataset: p.Dataset, Subjects: []dataward.SubjectID{subject}, Limit: w.q.Limit}
-		for {
-			cands, err := s.targets[i].Candidates(ctx, q)
-			if err != nil {
-				return "", fmt.Errorf("data set %q: %w", p.Dataset, err)
+		err := eachCandidate(ctx, s.targets[i], q, func(c Candidate) bool {
+			if c.Subject != subject {
+				return false
 			}
-			for _, c := range cands {
-				if c.Subject != subject {
-					continue
-				}
-				if category != "" {
-					hold = category
-				} else {
-					hold = hs.records[[2]string{p.Dataset, c.ID}]
-				}
-				if hold != "" {
-					break
-				}
+			if category != "" {
+				hold = category
+			} else {
+				hold = hs.records[[2]string{p.Dataset, c.ID}]
 			}
-			if hold != "" || len(cands) < q.Limit {
-				break
-			}
-			q.After = cands[len(cands)-1].ID
+			return hold != ""
+		})
+		if err != nil {
+			return "", fmt.Errorf("data set %q: %w", p.Dataset, err)
 		}
 	}
 	if w.shredHolds == nil {
@@ -884,19 +875,15 @@ func (w *walker) finishIntent(ctx context.Context) error {
 		}
 	}
 	listed := make(map[string]bool)
-	q := Query{Dataset: w.p.Dataset, Subjects: subjects, Limit: w.q.Limit}
-	for len(subjects) > 0 {
-		cands, err := w.target.Candidates(ctx, q)
+	if len(subjects) > 0 {
+		q := Query{Dataset: w.p.Dataset, Subjects: subjects, Limit: w.q.Limit}
+		err := eachCandidate(ctx, w.target, q, func(c Candidate) bool {
+			listed[c.ID] = true
+			return false
+		})
 		if err != nil {
 			return err
 		}
-		for _, c := range cands {
-			listed[c.ID] = true
-		}
-		if len(cands) < q.Limit {
-			break
-		}
-		q.After = cands[len(cands)-1].ID
 	}
 	var batch []Candidate
 	var done []string
@@ -918,6 +905,26 @@ func (w *walker) finishIntent(ctx context.Context) error {
 		return err
 	}
 	return w.setIntent(ctx, "")
+}
+
+// eachCandidate calls f on every record that t lists for q, a page of
+// q.Limit at a time, until f returns true.
+func eachCandidate(ctx context.Context, t Target, q Query, f func(Candidate) (stop bool)) error {
+	for {
+		cands, err := t.Candidates(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, c := range cands {
+			if f(c) {
+				return nil
+			}
+		}
+		if len(cands) < q.Limit {
+			return nil
+		}
+		q.After = cands[len(cands)-1].ID
+	}
 }
 
 // disposeNext has the target select and dispose of the next batch after

@@ -84,7 +84,7 @@ type AuditStore struct {
 	// build (see indexEarlierEntries), in Unix nanoseconds.
 	earlierChecked atomic.Int64
 
-	queries sync.Map // Query's statements: by filterFields, or by fields and kind (see text)
+	queries sync.Map // Query's statements, by fields and kind (see text)
 
 	writer sqliteWriter // SQLite appends, when the pool allows one more connection
 }
@@ -714,13 +714,10 @@ const (
 	auditTimeRunSpan = 10 * time.Millisecond
 )
 
-// The values of time_end that end no run: an entry in a run of times, but
-// not its first, and one that an earlier build appended after migration 7,
-// which leaves the column at its default (see indexEarlierEntries).
-const (
-	timeRunContinues int64 = -1
-	timeRunUnknown   int64 = -2
-)
+// timeRunContinues is the time_end of an entry in a run of times, but not
+// its first. (-2, the column's default, marks one that an earlier build
+// appended after migration 7: see indexEarlierEntries.)
+const timeRunContinues int64 = -1
 
 // The kinds of runs, in the order of their columns.
 const (
@@ -909,14 +906,12 @@ var filterConds = []struct {
 	{"e.subject = ?", func(_ Dialect, f audit.Filter, _ timeBounds) any { return nonEmpty(f.Subject) }},
 }
 
-// The bits of filterConds, and inOrder.
+// The bits of filterConds.
 const (
 	fromField filterFields = 1 << iota
 	toField
 	actorField
 	subjectField
-	// inOrder makes the query read the log in order, not runs.
-	inOrder
 )
 
 // driver returns the kind of runs (actorRuns, subjectRuns or timeRuns)
@@ -925,7 +920,7 @@ const (
 // condition on it, then the actor's, then time's.
 func (fields filterFields) driver(runs bool) int {
 	switch {
-	case !runs || fields&inOrder != 0:
+	case !runs:
 		return -1
 	case fields&subjectField != 0:
 		return subjectRuns
@@ -1054,7 +1049,7 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 			runVals = append(runVals, bounds.to)
 		}
 	}
-	if s.runs && fields.driver(s.runs) >= 0 {
+	if fields.driver(s.runs) >= 0 {
 		if err := s.indexEarlierEntries(ctx); err != nil {
 			return nil, storeErr(ctx, "query audit log", err)
 		}
@@ -1109,38 +1104,26 @@ func (s *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, 
 // the runs of times that may hold a match, and sorts the matches, as an
 // index on time would have it do. (CROSS JOIN makes SQLite read r first.)
 func (s *AuditStore) queryText(fields filterFields) string {
-	if q, ok := s.queries.Load(fields); ok {
-		return q.(string)
-	}
-	columns := "e." + strings.ReplaceAll(auditEntryColumns, ", ", ", e.")
-	var where strings.Builder
-	where.WriteString("e.idx > ?")
-	for i, c := range filterConds {
-		if fields&(1<<i) != 0 {
-			where.WriteString(" AND " + c.sql)
+	return s.text(fields, "query", func() string {
+		columns := "e." + strings.ReplaceAll(auditEntryColumns, ", ", ", e.")
+		where := "e.idx > ?" + fields.eConds()
+		runs, end := fields.runConds(s.runs)
+		if runs == "" {
+			return "SELECT " + columns + " FROM dataward_audit_entries e WHERE " + where + " ORDER BY e.idx LIMIT ?"
 		}
-	}
-	runs, end := fields.runConds(s.runs)
-	if runs == "" {
-		q := "SELECT " + columns + " FROM dataward_audit_entries e WHERE " + where.String() + " ORDER BY e.idx LIMIT ?"
-		stored, _ := s.queries.LoadOrStore(fields, s.db.dialect.rebind(q))
-		return stored.(string)
-	}
-	order := end + ", r.idx, e.idx"
-	if fields.driver(s.runs) == timeRuns {
-		order = "e.idx"
-	}
-	inRun := "e.idx BETWEEN r.idx AND " + end + " AND " + where.String()
-	q := "SELECT " + columns + " FROM dataward_audit_entries r CROSS JOIN dataward_audit_entries e WHERE " +
-		inRun + " AND " + runs + " ORDER BY " + order + " LIMIT ?"
-	stored, _ := s.queries.LoadOrStore(fields, s.db.dialect.rebind(q))
-	return stored.(string)
+		order := end + ", r.idx, e.idx"
+		if fields.driver(s.runs) == timeRuns {
+			order = "e.idx"
+		}
+		return "SELECT " + columns + " FROM dataward_audit_entries r CROSS JOIN dataward_audit_entries e WHERE " +
+			"e.idx BETWEEN r.idx AND " + end + " AND " + where + " AND " + runs + " ORDER BY " + order + " LIMIT ?"
+	})
 }
 
 // indexEarlierEntries makes each entry that a build from before migration
 // 7 appended since (while it ran beside this one, during an upgrade) a run
 // of its own, so that queries find it: that build left time_end at its
-// default, timeRunUnknown, which an index of those entries alone (empty
+// default, -2, which an index of those entries alone (empty
 // otherwise) finds at once. It looks at most once a second (a statement
 // costs a query on SQLite about a third more), so such an entry may go
 // unseen by queries for that long.
@@ -1207,7 +1190,7 @@ const (
 func (q *auditQuery) page(ctx context.Context, after, limit int64) ([]audit.Entry, error) {
 	s := q.s
 	if q.fields.driver(s.runs) != timeRuns {
-		return s.queryEntries(ctx, s.queryText(q.fields), q.args(after, limit, true)...)
+		return s.queryEntries(ctx, s.queryText(q.fields), q.args(after, limit)...)
 	}
 	span := q.fields.timeSpan()
 	var runs, past int64
@@ -1219,7 +1202,7 @@ func (q *auditQuery) page(ctx context.Context, after, limit int64) ([]audit.Entr
 		return nil, err
 	}
 	if runs <= 2*manyTimeRuns && past <= manyTimeRuns {
-		return s.queryEntries(ctx, s.queryText(q.fields), q.args(after, limit, true)...)
+		return s.queryEntries(ctx, s.queryText(q.fields), q.args(after, limit)...)
 	}
 
 	var first int
@@ -1305,13 +1288,12 @@ func (fields filterFields) eConds() string {
 	return b.String()
 }
 
-// args returns the arguments of queryText's statement for q (or, without
-// runs, for q's fields read in order).
-func (q *auditQuery) args(after, limit int64, runs bool) []any {
+// args returns the arguments of queryText's statement for q.
+func (q *auditQuery) args(after, limit int64) []any {
 	args := make([]any, 0, len(q.vals)+len(q.runVals)+3)
 	args = append(args, after)
 	args = append(args, q.vals...)
-	if runs && q.runVals != nil {
+	if q.runVals != nil {
 		args = append(args, q.runVals...)
 		args = append(args, after)
 	}
